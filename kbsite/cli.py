@@ -1,0 +1,128 @@
+"""The `kbsite` command line: build, check, serve and new."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import click
+
+os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's notice: the README records the risk
+
+from . import load  # noqa: E402
+from .errors import ContentErrors  # noqa: E402
+
+
+def _config(config_file: str, **overrides):
+    from mkdocs.config import load_config
+
+    return load_config(config_file, **overrides)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+def _load_kb(cfg):
+    try:
+        return load.load(Path(cfg.docs_dir), cfg.site_name)
+    except ContentErrors as exc:
+        _fail(exc.format() + "\nNothing was written.")
+
+
+config_option = click.option("-f", "--config-file", default="mkdocs.yml", show_default=True,
+                             type=click.Path(exists=True, dir_okay=False), help="The site's mkdocs.yml.")
+
+
+@click.group()
+def main() -> None:
+    """Offline static knowledge-base sites."""
+    logging.basicConfig(format="%(levelname)s: %(message)s")
+    logging.getLogger("mkdocs").setLevel(logging.WARNING)
+
+
+@main.command()
+@config_option
+def check(config_file: str) -> None:
+    """Validate all content and report every error; write nothing."""
+    kb = _load_kb(_config(config_file))
+    click.echo(f"OK: {len(kb.articles)} articles, {len(kb.categories)} categories, "
+               f"{len(kb.tools)} tools, {len(kb.glossary)} glossary terms.")
+
+
+def build_site(config_file: str) -> Path:
+    """Build into a fresh folder beside site_dir, then swap it in.
+
+    A failed build leaves the previous site untouched.
+    """
+    from mkdocs.commands.build import build
+    from mkdocs.exceptions import MkDocsException
+
+    cfg = _config(config_file)
+    _load_kb(cfg)  # report content errors before anything is written
+    site = Path(cfg.site_dir)
+    site.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=site.name + ".new-", dir=site.parent))
+    try:
+        build(_config(config_file, site_dir=str(tmp)))
+    except (MkDocsException, SystemExit) as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        _fail(f"Build failed: {exc}\nThe previous {site.name}/ was left untouched.")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    tmp.chmod(0o755)
+    old = site.with_name(site.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if site.exists():
+        site.rename(old)
+    tmp.rename(site)
+    shutil.rmtree(old, ignore_errors=True)
+    return site
+
+
+@main.command()
+@config_option
+def build(config_file: str) -> None:
+    """Check the content, then build the site (atomically replacing site/)."""
+    start = time.monotonic()
+    site = build_site(config_file)
+    pages = sum(1 for _ in site.rglob("*.html"))
+    click.echo(f"Built {pages} pages into {site.name}/ in {time.monotonic() - start:.1f} s.")
+
+
+@main.command()
+@config_option
+@click.option("-p", "--port", default=8000, show_default=True, help="Port on 127.0.0.1.")
+def serve(config_file: str, port: int) -> None:
+    """Live preview on 127.0.0.1 only (never on other interfaces)."""
+    from mkdocs.commands.serve import serve as mkdocs_serve
+
+    _load_kb(_config(config_file))
+    mkdocs_serve(config_file=config_file, dev_addr=f"127.0.0.1:{port}", livereload=True)
+
+
+@main.command()
+@config_option
+@click.argument("title")
+@click.option("--category", required=True, help="Category id from _data/categories.yml.")
+def new(config_file: str, title: str, category: str) -> None:
+    """Write a new article skeleton with every section and table kind stubbed."""
+    from .skeleton import write_skeleton
+
+    cfg = _config(config_file)
+    try:
+        path = write_skeleton(Path(cfg.docs_dir), title, category)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    click.echo(f"Wrote {path}. Fill in every TODO, then run `kbsite check`.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,9 @@
+"""The plugin's typed options."""
+
+from mkdocs.config import config_options as opt
+from mkdocs.config.base import Config
+
+
+class KbConfig(Config):
+    glossary_links = opt.Type(bool, default=True)
+    """Link the first use of each glossary term in an article to its entry."""

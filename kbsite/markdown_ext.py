@@ -1,0 +1,91 @@
+"""Python-Markdown extension: glossary links and external-link marking.
+
+Runs on the element tree after inline parsing, so it never touches code,
+existing links or raw HTML, which a text substitution on Markdown could.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as etree
+
+from markdown import Extension, Markdown
+from markdown.treeprocessors import Treeprocessor
+
+from .model import GlossaryTerm
+
+SKIP_TAGS = {"a", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "script", "style", "abbr"}
+EXTERNAL_RE = re.compile(r"^https?://", re.I)
+EXTERNAL_REL = "noopener noreferrer"
+
+
+def mark_external(a: etree.Element) -> None:
+    """Give an outbound link its rel and a visible text marker."""
+    a.set("rel", EXTERNAL_REL)
+    a.set("class", (a.get("class", "") + " kb-external").strip())
+    note = etree.SubElement(a, "span")
+    note.set("class", "kb-external__note")
+    note.text = " (external site)"
+
+
+class KbTreeprocessor(Treeprocessor):
+    def __init__(self, md: Markdown, ext: KbExtension):
+        super().__init__(md)
+        self.ext = ext
+
+    def run(self, root: etree.Element) -> None:
+        for a in root.iter("a"):
+            if EXTERNAL_RE.match(a.get("href", "")):
+                mark_external(a)
+        if self.ext.pattern is not None and self.ext.glossary_url is not None:
+            self.linked: set[str] = set()
+            self._link_terms(root)
+
+    def _link_terms(self, parent: etree.Element) -> None:
+        if parent.tag in SKIP_TAGS:
+            return
+        parent.text = self._split(parent, parent.text, 0)
+        for child in list(parent):
+            self._link_terms(child)
+            child.tail = self._split(parent, child.tail, list(parent).index(child) + 1)
+
+    def _split(self, parent: etree.Element, text: str | None, index: int) -> str | None:
+        """Turn the first use of each term in `text` into a link inserted at `index`."""
+        if not text:
+            return text
+        pieces: list[tuple[str, str, str]] = []  # (text before, word, anchor)
+        rest, pos = text, 0
+        for match in self.ext.pattern.finditer(text):
+            term = self.ext.terms[match.group(0).lower()]
+            if term.anchor in self.linked:
+                continue
+            self.linked.add(term.anchor)
+            pieces.append((text[pos : match.start()], match.group(0), term.anchor))
+            pos = match.end()
+        if not pieces:
+            return text
+        rest = text[pos:]
+        head = pieces[0][0]
+        for n, (_, word, anchor) in enumerate(pieces):
+            a = etree.Element("a", {"href": f"{self.ext.glossary_url}#{anchor}", "class": "kb-term"})
+            a.text = word
+            a.tail = pieces[n + 1][0] if n + 1 < len(pieces) else rest
+            parent.insert(index + n, a)
+        return head
+
+
+class KbExtension(Extension):
+    """Configured once per build; `glossary_url` is set before each page renders."""
+
+    def __init__(self, glossary: list[GlossaryTerm]):
+        super().__init__()
+        self.terms = {w.lower(): g for g in glossary for w in (g.term, *g.aliases)}
+        words = sorted(self.terms, key=len, reverse=True)  # longest first: "Tor Browser" before "Tor"
+        self.pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.I) if words else None
+        self.glossary_url: str | None = None
+
+    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Markdown's API)
+        # After inline parsing (20) so links and code exist as elements.
+        md.treeprocessors.register(KbTreeprocessor(md, self), "kbsite", 15)
+
+

@@ -1,0 +1,160 @@
+"""The knowledge base: the one model every output reads.
+
+Loaded and validated once by `kbsite.load`; pages, generated pages, the
+handbook, the bundle and the search index read these objects and nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class TableKind:
+    id: str
+    caption: str
+    columns: tuple[Column, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    kind: TableKind
+    caption: str
+    rows: tuple[dict[str, str], ...]
+
+    def cells(self) -> list[list[str]]:
+        """Rows as lists in column order."""
+        return [[row[c.key] for c in self.kind.columns] for row in self.rows]
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    title: str
+    description: str
+    order: int
+
+    @property
+    def src_uri(self) -> str:
+        return f"{self.id}/index.md"
+
+
+@dataclass(frozen=True)
+class Tool:
+    id: str
+    name: str
+    kind: str
+    url: str
+    description: str
+    onion: str | None = None
+
+    @property
+    def src_uri(self) -> str:
+        return f"tools/{self.id}.md"
+
+
+@dataclass(frozen=True)
+class GlossaryTerm:
+    term: str
+    definition: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def anchor(self) -> str:
+        return slugify(self.term)
+
+
+@dataclass(frozen=True)
+class ToolCitation:
+    tool: Tool
+    why: str
+
+
+@dataclass
+class Article:
+    slug: str
+    category: Category
+    title: str
+    summary: str
+    tags: tuple[str, ...]
+    updated: dt.date
+    body: str  # Markdown after the front matter
+    body_line: int  # line of the body's first line in the source file
+    tools: tuple[ToolCitation, ...] = ()
+    related_slugs: tuple[str, ...] = ()
+    tables: dict[str, Table] = field(default_factory=dict)
+    related: tuple[Article, ...] = ()  # resolved once all articles are loaded
+
+    @property
+    def src_uri(self) -> str:
+        return f"{self.category.id}/{self.slug}.md"
+
+    def tables_of_kind(self, kind: str) -> list[Table]:
+        return [t for t in self.tables.values() if t.kind.id == kind]
+
+
+@dataclass
+class KnowledgeBase:
+    site_name: str
+    categories: list[Category]
+    tools: dict[str, Tool]
+    glossary: list[GlossaryTerm]
+    table_kinds: dict[str, TableKind]
+    articles: list[Article]  # category order, then title
+
+    def by_slug(self) -> dict[str, Article]:
+        return {a.slug: a for a in self.articles}
+
+    def by_src_uri(self) -> dict[str, Article]:
+        return {a.src_uri: a for a in self.articles}
+
+    def in_category(self, category: Category) -> list[Article]:
+        return [a for a in self.articles if a.category is category]
+
+    def citing(self, tool: Tool) -> list[Article]:
+        return [a for a in self.articles if any(c.tool is tool for c in a.tools)]
+
+    def recently_updated(self, n: int = 8) -> list[Article]:
+        return sorted(self.articles, key=lambda a: (-a.updated.toordinal(), a.title))[:n]
+
+    def edition_date(self) -> dt.date | None:
+        return max((a.updated for a in self.articles), default=None)
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def sort_key(title: str) -> str:
+    """A–Z order that ignores case and leading punctuation."""
+    return re.sub(r"^[^0-9a-z]+", "", title.lower())
+
+
+MIN_RELATED = 3
+
+
+def resolve_related(kb: KnowledgeBase) -> None:
+    """Explicit related articles first, then the closest by category and tags."""
+    slugs = kb.by_slug()
+    for article in kb.articles:
+        chosen = [slugs[s] for s in article.related_slugs]
+        if len(chosen) < MIN_RELATED:
+            tags = set(article.tags)
+
+            def score(other: Article) -> tuple:
+                shared = len(tags & set(other.tags))
+                same = other.category is article.category
+                return (-(shared + 2 * same), sort_key(other.title))
+
+            candidates = [a for a in kb.articles if a is not article and a not in chosen]
+            chosen += sorted(candidates, key=score)[: MIN_RELATED - len(chosen)]
+        article.related = tuple(chosen)

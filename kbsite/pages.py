@@ -1,0 +1,67 @@
+"""The pages kbsite generates from the model: what exists and what each shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any
+
+from .model import KnowledgeBase, sort_key
+
+HOME, AZ, GLOSSARY, MISUNDERSTANDINGS, CHECKLISTS, TOOLS = (
+    "index.md", "a-z.md", "glossary.md", "misunderstandings.md", "checklists.md", "tools/index.md",
+)
+
+
+@dataclass
+class GeneratedPage:
+    src_uri: str
+    title: str
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    in_nav: bool = True
+
+
+def generated_pages(kb: KnowledgeBase) -> list[GeneratedPage]:
+    counts = {c.id: len(kb.in_category(c)) for c in kb.categories}
+    pages = [
+        GeneratedPage(HOME, kb.site_name or "Home", "kb/home.html",
+                      {"counts": counts, "recent": kb.recently_updated()}),
+    ]
+    for c in kb.categories:
+        pages.append(GeneratedPage(c.src_uri, f"Category: {c.title}", "kb/category.html",
+                                   {"category": c, "articles": kb.in_category(c)}))
+    by_letter = groupby(sorted(kb.articles, key=lambda a: sort_key(a.title)),
+                        key=lambda a: (sort_key(a.title)[:1] or "#").upper())
+    pages += [
+        GeneratedPage(AZ, "A–Z index", "kb/a-z.html",
+                      {"letters": [(letter, list(group)) for letter, group in by_letter]}),
+        GeneratedPage(TOOLS, "Tools", "kb/tools.html",
+                      {"tools": [(t, kb.citing(t)) for t in kb.tools.values()]}),
+        GeneratedPage(GLOSSARY, "Glossary", "kb/glossary.html", {"terms": kb.glossary}),
+        GeneratedPage(MISUNDERSTANDINGS, "Common misunderstandings", "kb/misunderstandings.html",
+                      {"groups": _rows_by_article(kb, "misunderstandings")}),
+        GeneratedPage(CHECKLISTS, "Checklists", "kb/checklists.html",
+                      {"groups": _rows_by_article(kb, "checks")}),
+    ]
+    for tool in kb.tools.values():
+        pages.append(GeneratedPage(tool.src_uri, tool.name, "kb/tool.html",
+                                   {"tool": tool, "citations": [(a, c.why) for a in kb.citing(tool)
+                                                                for c in a.tools if c.tool is tool]},
+                                   in_nav=False))
+    return pages
+
+
+def _rows_by_article(kb: KnowledgeBase, kind: str) -> list[tuple[Any, list]]:
+    """(article, tables of that kind) for every article that has some."""
+    return [(a, a.tables_of_kind(kind)) for a in kb.articles if a.tables_of_kind(kind)]
+
+
+def nav(kb: KnowledgeBase, extra_pages: list[str]) -> list:
+    """Categories as sections whose index is the category page; articles inside."""
+    items: list = [{"Home": HOME}]
+    for c in kb.categories:
+        items.append({c.title: [c.src_uri, *(a.src_uri for a in kb.in_category(c))]})
+    items += [{"A–Z index": AZ}, {"Tools": TOOLS}, {"Glossary": GLOSSARY},
+              {"Common misunderstandings": MISUNDERSTANDINGS}, {"Checklists": CHECKLISTS}]
+    return items + sorted(extra_pages)

@@ -1,0 +1,86 @@
+"""MkDocs plugin: wires MkDocs events to the model and the renderers."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.utils import get_relative_url
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.pages import Page
+
+from . import load
+from .config import KbConfig
+from .errors import ContentErrors
+from .markdown_ext import KbExtension
+from .model import KnowledgeBase
+from .pages import GLOSSARY, GeneratedPage, generated_pages, nav
+from .render import Renderer
+
+log = logging.getLogger("mkdocs.plugins.kbsite")
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+class KbPlugin(BasePlugin[KbConfig]):
+    kb: KnowledgeBase
+    renderer: Renderer
+
+    def on_config(self, config):
+        if config.use_directory_urls:
+            raise PluginError("kbsite: set `use_directory_urls: false` in mkdocs.yml "
+                              "(pages must open from file:// and under any path)")
+        try:
+            self.kb = load.load(Path(config.docs_dir), config.site_name)
+        except ContentErrors as exc:
+            raise PluginError(exc.format()) from exc
+        # Our templates override Material's but yield to the site's custom_dir.
+        dirs = config.theme.dirs
+        dirs.insert(1 if config.theme.custom_dir else 0, str(TEMPLATES))
+        config.extra_css.insert(0, "assets/stylesheets/kbsite.css")
+        self.generated = {p.src_uri: p for p in generated_pages(self.kb)}
+        self.articles = self.kb.by_src_uri()
+        if not config.nav:
+            config.nav = nav(self.kb, self._plain_pages(config))
+        self.md_ext = KbExtension(self.kb.glossary if self.config.glossary_links else [])
+        config.markdown_extensions.append(self.md_ext)
+        return config
+
+    def _plain_pages(self, config) -> list[str]:
+        """Markdown pages at the top of content/ that are not articles (e.g. about.md)."""
+        root = Path(config.docs_dir)
+        return sorted(p.name for p in root.glob("*.md"))
+
+    def on_files(self, files: Files, config) -> Files:
+        # Pages render before on_env, so the renderer gets its own theme environment.
+        self.renderer = Renderer(self.kb, config.theme.get_env())
+        for file in list(files):
+            if file.src_uri.startswith(load.DATA_DIR + "/"):
+                files.remove(file)
+        for page in self.generated.values():
+            files.append(File.generated(
+                config, page.src_uri, content=f"---\ntitle: {page.title!r}\n---\n",
+                inclusion=InclusionLevel.INCLUDED if page.in_nav else InclusionLevel.NOT_IN_NAV,
+            ))
+        return files
+
+    def on_page_markdown(self, markdown: str, page: Page, config, files) -> str:
+        article = self.articles.get(page.file.src_uri)
+        self.md_ext.glossary_url = None
+        if article is None:
+            return markdown
+        # A link to the .md source: MkDocs rewrites it and checks the anchor exists.
+        self.md_ext.glossary_url = get_relative_url(GLOSSARY, page.file.src_uri)
+        return self.renderer.place_markers(article, markdown)
+
+    # Before other plugins (search) read page.content, so they see the full page.
+    @event_priority(50)
+    def on_page_content(self, html: str, page: Page, config, files) -> str:
+        src = page.file.src_uri
+        if src in self.articles:
+            return self.renderer.article(self.articles[src], html)
+        if src in self.generated:
+            return self.renderer.generated(self.generated[src])
+        return html
+

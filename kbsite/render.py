@@ -1,0 +1,65 @@
+"""HTML for articles and generated pages, through overridable Jinja templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+from mkdocs.utils import get_relative_url
+
+from .model import Article, KnowledgeBase
+from .pages import GLOSSARY, GeneratedPage
+from .load import MARKER_RE
+
+
+def page_url(src_uri: str) -> str:
+    """Output URL of a source path (kbsite requires use_directory_urls: false)."""
+    return src_uri[:-3] + ".html" if src_uri.endswith(".md") else src_uri
+
+
+class Renderer:
+    def __init__(self, kb: KnowledgeBase, theme_env: jinja2.Environment):
+        # The theme's loader (so the site's overrides win) but with autoescaping:
+        # MkDocs turns it off, and content text must never become markup.
+        self.kb = kb
+        self.env = jinja2.Environment(loader=theme_env.loader, autoescape=True,
+                                      trim_blocks=True, lstrip_blocks=True)
+        # A word Markdown keeps as a plain paragraph; swapped for the table after,
+        # so table HTML never goes through Markdown (cells stay plain text).
+        self.token = "KBSITETABLEMARKER"
+
+    def _linker(self, from_src_uri: str):
+        here = page_url(from_src_uri)
+
+        def url(target: Any, anchor: str = "") -> str:
+            src = target if isinstance(target, str) else target.src_uri
+            rel = get_relative_url(page_url(src), here)
+            return f"{rel}#{anchor}" if anchor else rel
+
+        return url
+
+    def _render(self, template: str, src_uri: str, **context: Any) -> str:
+        return self.env.get_template(template).render(
+            kb=self.kb, url=self._linker(src_uri), glossary=GLOSSARY, **context
+        )
+
+    def place_markers(self, article: Article, markdown: str) -> str:
+        """Replace each table marker line with a token paragraph."""
+        lines = markdown.splitlines()
+        for n, line in enumerate(lines):
+            match = MARKER_RE.match(line)
+            if match:
+                lines[n] = f"\n{self.token}{list(article.tables).index(match.group(1))}X\n"
+        return "\n".join(lines)
+
+    def article(self, article: Article, body_html: str) -> str:
+        for i, table in enumerate(article.tables.values()):
+            html = self._render("kb/table.html", article.src_uri, table=table)
+            body_html = body_html.replace(f"<p>{self.token}{i}X</p>", html)
+        if self.token in body_html:
+            raise ValueError(f"{article.src_uri}: a table marker was not replaced (is it inside a list or quote?)")
+        return self._render("kb/article.html", article.src_uri, article=article, body=Markup(body_html))
+
+    def generated(self, page: GeneratedPage) -> str:
+        return self._render(page.template, page.src_uri, page_info=page, **page.context)
