@@ -1,0 +1,49 @@
+"""Shared helpers: fixture sites copied to a temporary folder and built for real."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures"
+KBSITE = [sys.executable, "-m", "kbsite.cli"]
+
+
+def run_kbsite(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the real command line; never raises on a non-zero exit."""
+    full_env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600", "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run([*KBSITE, *args], cwd=cwd, env=full_env, capture_output=True, text=True)
+
+
+def copy_site(tmp_path: Path, name: str = "mini") -> Path:
+    """A fresh copy of a fixture site (or of the starter site with name='starter')."""
+    dest = tmp_path / name
+    if name == "starter":
+        dest.mkdir()
+        shutil.copytree(ROOT / "content", dest / "content")
+        shutil.copy(ROOT / "mkdocs.yml", dest / "mkdocs.yml")
+        if (ROOT / "overrides").exists():
+            shutil.copytree(ROOT / "overrides", dest / "overrides")
+    else:
+        shutil.copytree(FIXTURES / name, dest)
+    return dest
+
+
+@pytest.fixture
+def mini(tmp_path: Path) -> Path:
+    return copy_site(tmp_path, "mini")
+
+
+@pytest.fixture(scope="session")
+def starter_site(tmp_path_factory) -> Path:
+    """The shipped starter content, built once per test session; returns site/."""
+    root = copy_site(tmp_path_factory.mktemp("starter"), "starter")
+    result = run_kbsite("build", cwd=root)
+    assert result.returncode == 0, result.stderr
+    return root / "site"
