@@ -7,3 +7,5 @@ from mkdocs.config.base import Config
 class KbConfig(Config):
     glossary_links = opt.Type(bool, default=True)
     """Link the first use of each glossary term in an article to its entry."""
+    fast_nav = opt.Type(bool, default=True)
+    """Render the navigation once per category and reuse it (same HTML as Material's)."""

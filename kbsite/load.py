@@ -343,9 +343,31 @@ def _declared_tables(report: _Report) -> set[str]:
     return {str(path[1]) for path in report.lines if len(path) == 2 and path[0] == "tables"}
 
 
+_last: tuple[tuple, KnowledgeBase] | None = None
+
+
+def _fingerprint(content: Path, site_name: str) -> tuple:
+    files = sorted(p for p in content.rglob("*") if p.is_file())
+    return (str(content.resolve()), site_name, tuple((p.as_posix(), p.stat().st_mtime_ns, p.stat().st_size) for p in files))
+
+
 def load(content: Path, site_name: str = "") -> KnowledgeBase:
-    """Load and validate `content`; raise ContentErrors listing every problem."""
+    """Load and validate `content`; raise ContentErrors listing every problem.
+
+    `kbsite build` checks the content, then MkDocs' plugin loads it again: the
+    second call returns the same model while no file under `content` changed.
+    """
+    global _last
     content = Path(content)
+    key = _fingerprint(content, site_name)
+    if _last is not None and _last[0] == key:
+        return _last[1]
+    kb = _load(content, site_name)
+    _last = (key, kb)
+    return kb
+
+
+def _load(content: Path, site_name: str) -> KnowledgeBase:
     errors: list[ContentError] = []
     broken_tools: set[str] = set()
     kb = KnowledgeBase(

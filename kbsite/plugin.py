@@ -16,6 +16,7 @@ from .config import KbConfig
 from .errors import ContentErrors
 from .markdown_ext import KbExtension
 from .model import KnowledgeBase
+from .navcache import NavCache
 from .pages import GLOSSARY, GeneratedPage, generated_pages, nav
 from .render import Renderer
 
@@ -84,3 +85,7 @@ class KbPlugin(BasePlugin[KbConfig]):
             return self.renderer.generated(self.generated[src])
         return html
 
+    def on_env(self, env, config, files):
+        if self.config.fast_nav:
+            env.globals["kb_nav"] = NavCache()  # fresh per build: pages and URLs may change
+        return env
