@@ -9,3 +9,5 @@ class KbConfig(Config):
     """Link the first use of each glossary term in an article to its entry."""
     fast_nav = opt.Type(bool, default=True)
     """Render the navigation once per category and reuse it (same HTML as Material's)."""
+    search = opt.Type(bool, default=True)
+    """Offline full-text search: an index built from the model plus a small script."""

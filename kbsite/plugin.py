@@ -19,6 +19,8 @@ from .model import KnowledgeBase
 from .navcache import NavCache
 from .pages import GLOSSARY, GeneratedPage, generated_pages, nav
 from .render import Renderer
+from .search import INDEX_DIR, shards
+from .htmlsize import squeeze
 
 log = logging.getLogger("mkdocs.plugins.kbsite")
 TEMPLATES = Path(__file__).parent / "templates"
@@ -59,6 +61,9 @@ class KbPlugin(BasePlugin[KbConfig]):
         for file in list(files):
             if file.src_uri.startswith(load.DATA_DIR + "/"):
                 files.remove(file)
+        self.search_parts = shards(self.kb) if self.config.search else []
+        for n, text in enumerate(self.search_parts):
+            files.append(File.generated(config, f"{INDEX_DIR}/index-{n}.js", content=text))
         for page in self.generated.values():
             files.append(File.generated(
                 config, page.src_uri, content=f"---\ntitle: {page.title!r}\n---\n",
@@ -88,4 +93,8 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_env(self, env, config, files):
         if self.config.fast_nav:
             env.globals["kb_nav"] = NavCache()  # fresh per build: pages and URLs may change
+        env.globals["kb_search_parts"] = len(self.search_parts)
         return env
+
+    def on_post_page(self, output: str, page: Page, config) -> str:
+        return squeeze(output)
