@@ -81,7 +81,7 @@ class KbExtension(Extension):
         super().__init__()
         self.terms = {w.lower(): g for g in glossary for w in (g.term, *g.aliases)}
         words = sorted(self.terms, key=len, reverse=True)  # longest first: "Tor Browser" before "Tor"
-        self.pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.I) if words else None
+        self.pattern = re.compile(r"\b" + _trie(words) + r"\b", re.I) if words else None
         self.glossary_url: str | None = None
 
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Markdown's API)
@@ -89,3 +89,23 @@ class KbExtension(Extension):
         md.treeprocessors.register(KbTreeprocessor(md, self), "kbsite", 15)
 
 
+def _trie(words: list[str]) -> str:
+    """One regex for many words, branching per character: Python's `re` tries
+    a flat alternation word by word at every position, which was 7% of a build."""
+    root: dict = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        group = "(?:" + "|".join(alts) + ")"
+        if "" in node:
+            return group + "?"  # greedy: the longer term wins, as before ("Tor Browser" over "Tor")
+        return alts[0] if len(alts) == 1 else group
+
+    return build(root)

@@ -24,7 +24,7 @@ class Renderer:
         # MkDocs turns it off, and content text must never become markup.
         self.kb = kb
         self.env = jinja2.Environment(loader=theme_env.loader, autoescape=True,
-                                      trim_blocks=True, lstrip_blocks=True)
+                                      trim_blocks=True, lstrip_blocks=True, auto_reload=False)
         # A word Markdown keeps as a plain paragraph; swapped for the table after,
         # so table HTML never goes through Markdown (cells stay plain text).
         self.token = "KBSITETABLEMARKER"

@@ -1,0 +1,280 @@
+"""The benchmark behind `scripts/bench`: kbsite against stock mkdocs-material.
+
+For each size it generates a synthetic knowledge base (kbsite.synth), builds
+it cold with kbsite and the same Markdown with stock Material (with and
+without navigation.prune), alternating, and measures wall time, peak RSS of
+the build's process tree, site and page sizes and the search index. In
+headless Chromium from file:// it counts the files an article page loads and
+times search from the first key press to the first results. It prints one
+table and writes the figures as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import synth
+
+EPOCH = "1767225600"
+STOCK_FULL_LIMIT = 1000  # stock full navigation at 3,000 articles: ~10 min and >1 GB here
+
+
+def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int]:
+    """Run `cmd`; return wall seconds and peak RSS (bytes) of its process tree."""
+    import psutil
+
+    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "NO_MKDOCS_2_WARNING": "1"}
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    ps = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            rss = sum(p.memory_info().rss for p in [ps, *ps.children(recursive=True)])
+            peak = max(peak, rss)
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(cmd)} failed in {cwd}:\n{err[-3000:]}")
+    return wall, peak
+
+
+def dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def article_pages(site: Path, kb_root: Path) -> list[int]:
+    sizes = []
+    for md in sorted((kb_root / "content").glob("*/*.md")):
+        html = site / md.relative_to(kb_root / "content").with_suffix(".html")
+        sizes.append(html.stat().st_size)
+    return sizes
+
+
+def _kb_config(root: Path) -> None:
+    """Site builds leave the handbook out (timed on its own) when the option exists."""
+    from .config import KbConfig
+
+    if "handbook" in dict(KbConfig._schema):
+        text = (root / "mkdocs.yml").read_text(encoding="utf-8")
+        (root / "mkdocs.yml").write_text(text.replace("  - kbsite\n", "  - kbsite:\n      handbook: false\n"), encoding="utf-8")
+
+
+def _browser():
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
+        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"])
+    return pw, browser
+
+
+LONGTASKS = """
+window.__kbLong = [];
+new PerformanceObserver(list => { for (const e of list.getEntries()) window.__kbLong.push([e.startTime, e.duration]); })
+  .observe({type: 'longtask', buffered: true});
+"""
+
+
+def files_loaded(browser, page_file: Path) -> int:
+    """Files an article page loads from file:// (itself included), before any interaction."""
+    page = browser.new_page()
+    seen: set[str] = set()
+    page.on("request", lambda r: seen.add(r.url))
+    page.goto(page_file.as_uri())
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(800)
+    page.close()
+    return len(seen)
+
+
+def search_timing(browser, page_file: Path, query: str) -> dict:
+    """Click the box, type `query` at once: ms to first results, to all parts searched,
+    and the longest main-thread task (ms) from the click on."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.add_init_script(LONGTASKS)
+    page.goto(page_file.as_uri())
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(500)
+    page.evaluate("""() => {
+      const panel = document.querySelector('.kb-search__results');
+      window.__kbT = {key: null, first: null, all: null};
+      document.addEventListener('keydown', () => { if (__kbT.key === null) __kbT.key = performance.now(); }, true);
+      new MutationObserver(() => {
+        const now = performance.now(), status = panel.querySelector('.kb-search__status');
+        if (__kbT.first === null && panel.querySelector('li')) __kbT.first = now;
+        if (__kbT.all === null && panel.querySelector('li') && status && !/so far/.test(status.textContent)) __kbT.all = now;
+      }).observe(panel, {childList: true, subtree: true});
+      window.__kbClick = performance.now();
+    }""")
+    page.click(".kb-search__input")
+    page.keyboard.type(query)
+    page.wait_for_function("window.__kbT.all !== null", timeout=30000)
+    page.wait_for_timeout(500)
+    r = page.evaluate("""() => ({t: __kbT, click: __kbClick, long: __kbLong,
+      results: document.querySelectorAll('.kb-search__list li').length,
+      top: document.querySelector('.kb-search__title') && document.querySelector('.kb-search__title').textContent})""")
+    page.close()
+    during = [d for start, d in r["long"] if start + d >= r["click"]]
+    on_load = [d for start, d in r["long"] if start + d < r["click"]]
+    return {"query": query, "first_results_ms": round(r["t"]["first"] - r["t"]["key"], 1),
+            "all_results_ms": round(r["t"]["all"] - r["t"]["key"], 1),
+            "longest_task_search_ms": max(during, default=0), "longest_task_page_load_ms": max(on_load, default=0),
+            "results": r["results"], "top": r["top"]}
+
+
+def _query_word(kb_root: Path) -> str:
+    """A mid-frequency word of the synthetic vocabulary (deterministic)."""
+    import random
+
+    words = synth._Words(random.Random(synth.SEED))
+    return words.rare[200]
+
+
+def bench_size(n: int, work: Path, rounds: int, stock_full: bool, browser) -> dict:
+    root = work / f"kb-{n}"
+    shutil.rmtree(root, ignore_errors=True)
+    synth.write_kb(root / "kbsite", n)
+    _kb_config(root / "kbsite")
+    synth.write_stock(root / "kbsite", root / "stock-prune", prune=True)
+    if stock_full:
+        synth.write_stock(root / "kbsite", root / "stock-full", prune=False)
+    kinds = {"kbsite": ([sys.executable, "-m", "kbsite.cli", "build"], root / "kbsite"),
+             "stock_prune": ([sys.executable, "-m", "mkdocs", "build", "-q"], root / "stock-prune")}
+    if stock_full:
+        kinds["stock_full"] = ([sys.executable, "-m", "mkdocs", "build", "-q"], root / "stock-full")
+    times: dict[str, list[float]] = {k: [] for k in kinds}
+    peaks: dict[str, int] = {k: 0 for k in kinds}
+    for _ in range(rounds):  # alternate, so a busy moment hits every builder alike
+        for kind, (cmd, cwd) in kinds.items():
+            shutil.rmtree(cwd / "site", ignore_errors=True)
+            wall, peak = run_measured(cmd, cwd)
+            times[kind].append(wall)
+            peaks[kind] = max(peaks[kind], peak)
+            print(f"  {n:>5} {kind:<12} {wall:6.1f} s  {peak / 2**20:6.0f} MB", flush=True)
+    result: dict = {"articles": n, "rounds": rounds}
+    for kind, (_, cwd) in kinds.items():
+        site = cwd / "site"
+        pages = article_pages(site, root / "kbsite")
+        index = site / "search"
+        result[kind] = {
+            "build_s": round(statistics.median(times[kind]), 2), "build_runs_s": [round(t, 2) for t in times[kind]],
+            "peak_rss_mb": round(peaks[kind] / 2**20, 1), "site_mb": round(dir_size(site) / 2**20, 1),
+            "article_page_avg_kb": round(sum(pages) / len(pages) / 1024, 1),
+            "article_page_max_kb": round(max(pages) / 1024, 1),
+            "search_index_mb": round(dir_size(index) / 2**20, 2) if index.exists() else 0,
+        }
+    first = sorted((root / "kbsite" / "site").glob("network/*.html"))[0]
+    result["kbsite"]["files_per_page"] = files_loaded(browser, first)
+    stock_first = root / "stock-prune" / "site" / first.relative_to(root / "kbsite" / "site")
+    result["stock_prune"]["files_per_page"] = files_loaded(browser, stock_first)
+    for kind in ("stock_prune", "stock_full"):
+        if kind in result:
+            result[f"ratio_{kind}"] = round(result["kbsite"]["build_s"] / result[kind]["build_s"], 3)
+    return result
+
+
+def bench_search(n: int, work: Path, browser) -> dict:
+    site = work / f"kb-{n}" / "kbsite" / "site"
+    page = sorted(site.glob("network/*.html"))[0]
+    return search_timing(browser, page, _query_word(work))
+
+
+def bench_handbook(work: Path) -> dict | None:
+    import importlib.util
+
+    if importlib.util.find_spec("kbsite.handbook") is None:
+        return None
+    root = work / "kb-300" / "kbsite"
+    wall, peak = run_measured([sys.executable, "-m", "kbsite.cli", "pdf"], root)
+    return {"articles": 300, "pdf_s": round(wall, 1), "s_per_article": round(wall / 300, 3),
+            "peak_rss_mb": round(peak / 2**20, 1)}
+
+
+def table(results: dict) -> str:
+    rows = [("articles", "builder", "build s", "ratio", "peak MB", "site MB", "avg page KB", "max page KB",
+             "index MB", "files/page")]
+    for r in results["sizes"]:
+        for kind in ("kbsite", "stock_prune", "stock_full"):
+            if kind not in r:
+                continue
+            m = r[kind]
+            ratio = "" if kind == "kbsite" else f"{r['ratio_' + kind]:.2f}×"
+            rows.append((str(r["articles"]), kind.replace("_", " "), f"{m['build_s']:.1f}", ratio,
+                         f"{m['peak_rss_mb']:.0f}", f"{m['site_mb']:.1f}", f"{m['article_page_avg_kb']:.1f}",
+                         f"{m['article_page_max_kb']:.1f}", f"{m['search_index_mb']:.2f}", str(m.get("files_per_page", ""))))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    ratios = ", ".join(f"{results['sizes'][i + 1]['articles']}/{results['sizes'][i]['articles']}: "
+                       f"{results['sizes'][i + 1]['kbsite']['build_s'] / results['sizes'][i]['kbsite']['build_s']:.2f}×"
+                       for i in range(len(results["sizes"]) - 1))
+    if ratios:
+        lines.append(f"kbsite build time growth: {ratios}")
+    for s in results["search"]:
+        lines.append(f"search at {s['articles']} articles ('{s['query']}', {s['results']} shown): first results "
+                     f"{s['first_results_ms']:.0f} ms, all parts searched {s['all_results_ms']:.0f} ms, longest task "
+                     f"while searching {s['longest_task_search_ms']:.0f} ms (page load: {s['longest_task_page_load_ms']:.0f} ms)")
+    h = results.get("handbook")
+    lines.append(f"handbook PDF at 300 articles: {h['pdf_s']:.1f} s = {h['s_per_article']:.3f} s/article" if h
+                 else "handbook PDF: not measured (kbsite.handbook is not in this tree)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="only 300 articles, one round (under two minutes)")
+    ap.add_argument("--sizes", default="300,1000,3000")
+    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds for sizes up to 1,000")
+    ap.add_argument("--stock-full-3000", action="store_true", help="also build stock full navigation above 1,000")
+    ap.add_argument("--out", default="bench/results", help="folder for the JSON")
+    ap.add_argument("--work", help="keep the generated sites here (default: a temporary folder)")
+    args = ap.parse_args(argv)
+    sizes = [300] if args.quick else [int(s) for s in args.sizes.split(",")]
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="kbsite-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    pw, browser = _browser()
+    try:
+        results: dict = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                         "quick": args.quick, "sizes": [], "search": []}
+        for n in sizes:
+            rounds = 1 if args.quick or n > 1000 else args.rounds
+            stock_full = n <= STOCK_FULL_LIMIT or args.stock_full_3000
+            results["sizes"].append(bench_size(n, work, rounds, stock_full, browser))
+            if n <= 1000:
+                results["search"].append({"articles": n, **bench_search(n, work, browser)})
+        if 300 in sizes:
+            results["handbook"] = bench_handbook(work)
+    finally:
+        browser.close()
+        pw.stop()
+        if not args.work:
+            shutil.rmtree(work, ignore_errors=True)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    name = "quick.json" if args.quick else "full.json"
+    (out / name).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print()
+    print(table(results))
+    print(f"\nJSON: {out / name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
