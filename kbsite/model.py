@@ -92,7 +92,7 @@ class Article:
     tools: tuple[ToolCitation, ...] = ()
     related_slugs: tuple[str, ...] = ()
     tables: dict[str, Table] = field(default_factory=dict)
-    related: tuple[Article, ...] = ()  # resolved once all articles are loaded
+    related: tuple[Article, ...] = field(default=(), repr=False)  # resolved once all are loaded; repr=False: cycles
 
     @property
     def src_uri(self) -> str:
