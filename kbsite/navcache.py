@@ -12,6 +12,7 @@ Material's (tests compare both).
 from __future__ import annotations
 
 import posixpath
+
 from markupsafe import Markup
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
