@@ -18,6 +18,8 @@ from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 from mkdocs.utils import normalize_url
 
+from .htmlsize import squeeze
+
 
 class _Standin:
     """Stands in for the page while the shared tree renders: same folder, so
@@ -41,7 +43,8 @@ class Slot:
             section.active = True
 
     def store(self, html: str) -> str:
-        self.cache.trees[self.key] = self.html = html
+        # Squeezed once here, not in every page of the category (kbsite/htmlsize.py).
+        self.cache.trees[self.key] = self.html = squeeze(html)
         self.page.active = True
         return ""
 
