@@ -11,7 +11,7 @@ from mkdocs.utils import get_relative_url
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from . import load
+from . import audit, load, policy
 from .config import KbConfig
 from .errors import ContentErrors
 from .markdown_ext import KbExtension
@@ -35,10 +35,17 @@ class KbPlugin(BasePlugin[KbConfig]):
             self.kb = load.load(Path(config.docs_dir), config.site_name)
         except ContentErrors as exc:
             raise PluginError(exc.format()) from exc
+        problems = audit.check_config(config)
+        if problems:
+            raise PluginError("kbsite: mkdocs.yml would make pages load from other sites:\n"
+                              + "\n".join(f"  - {p}" for p in problems))
+        if config.theme["font"] is not False:
+            config.theme["font"] = False  # Material's default loads Google Fonts; use system fonts
         # Our templates override Material's but yield to the site's custom_dir.
         dirs = config.theme.dirs
         dirs.insert(1 if config.theme.custom_dir else 0, str(TEMPLATES))
         config.extra_css.insert(0, "assets/stylesheets/kbsite.css")
+        self.sources: dict[str, audit.Source] = {}
         self.generated = {p.src_uri: p for p in generated_pages(self.kb)}
         self.articles = self.kb.by_src_uri()
         if not config.nav:
@@ -66,6 +73,9 @@ class KbPlugin(BasePlugin[KbConfig]):
         return files
 
     def on_page_markdown(self, markdown: str, page: Page, config, files) -> str:
+        if page.file.src_uri not in self.generated:
+            # So the audit can point at the Markdown line a reference came from.
+            self.sources[page.file.dest_uri] = audit.Source(page.file.src_uri, page.file.content_string)
         article = self.articles.get(page.file.src_uri)
         self.md_ext.glossary_url = None
         if article is None:
@@ -84,3 +94,15 @@ class KbPlugin(BasePlugin[KbConfig]):
             return self.renderer.generated(self.generated[src])
         return html
 
+
+    def on_env(self, env, config, files):
+        env.globals["kb_policy"] = policy  # kb/base.html writes the policy into every page
+        return env
+
+    # After plugins that write into site_dir (e.g. the handbook), so the audit sees all.
+    # A failure stops `kbsite build` before it swaps the new folder in.
+    @event_priority(-50)
+    def on_post_build(self, config) -> None:
+        findings = audit.audit_site(Path(config.site_dir), self.sources, config.site_url or "")
+        if findings:
+            raise PluginError(audit.format_findings(findings))

@@ -47,3 +47,7 @@ def starter_site(tmp_path_factory) -> Path:
     result = run_kbsite("build", cwd=root)
     assert result.returncode == 0, result.stderr
     return root / "site"
+
+
+# Real browsers, one of each per session, for every browser test (see tests/browsers.py).
+from browsers import chromium, chromium_proxy, firefox, firefox_proxy  # noqa: E402,F401
