@@ -23,6 +23,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
@@ -92,6 +93,11 @@ QUIET_PREFS = {
     "extensions.systemAddon.update.enabled": False,
     "extensions.systemAddon.update.url": "",
     "media.gmp-manager.url": "",
+    "media.gmp-manager.updateEnabled": False,
+    "media.gmp-manager.chromium-update-url": "",  # Widevine updates come from update.googleapis.com
+    "media.gmp-widevinecdm.enabled": False,
+    "media.gmp-widevinecdm.visible": False,
+    "media.eme.enabled": False,
     "media.gmp-gmpopenh264.enabled": False,
     "network.captive-portal-service.enabled": False,
     "network.connectivity-service.enabled": False,
@@ -244,7 +250,9 @@ class Firefox:
     """A headless Firefox ESR driven through Marionette (no geckodriver needed)."""
 
     def __init__(self, proxy_port: int) -> None:
-        from marionette_driver.marionette import Marionette
+        with warnings.catch_warnings():  # mozinfo and mozrunner use deprecated modules
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from marionette_driver.marionette import Marionette
 
         self.profile = Path(tempfile.mkdtemp(prefix="kbsite-firefox-"))
         self.port = _free_port()
