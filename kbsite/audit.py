@@ -163,8 +163,10 @@ class _Checker:
         """A link a reader follows: other sites are fine, absolute self-links are not."""
         url = url.strip()
         if self._self_absolute(url):
+            fix = ("leave site_url unset in mkdocs.yml (MkDocs then writes no absolute canonical links)"
+                   if "canonical" in rel_attr.lower().split() else "use a relative link (to the .md file in Markdown)")
             self.add(what, url, "points into the site by an absolute address, which breaks on file:// "
-                     "and under a sub-path", "use a relative link (to the .md file in Markdown)")
+                     "and under a sub-path", fix)
         elif SCHEME.match(url) and url.split(":", 1)[0].lower() in ("http", "https") or url.startswith("//"):
             if "noreferrer" not in rel_attr.lower().split():
                 self.add(what, url, "links to another site without rel=\"noreferrer\"",

@@ -144,6 +144,15 @@ def test_content_reference_names_markdown_line():
     assert "download it into content/" in finding.format() and "devices/x.html" in finding.format()
 
 
+def test_site_url_canonical_links_are_caught_with_the_fix(mini):
+    config = mini / "mkdocs.yml"
+    config.write_text(config.read_text() + "site_url: https://kb.example.net/\n")
+    result = run_kbsite("build", cwd=mini)
+    assert result.returncode != 0
+    assert "index.html: <link href> 'https://kb.example.net/index.html'" in result.stderr
+    assert "leave site_url unset" in result.stderr
+
+
 def test_config_that_loads_from_elsewhere_is_refused():
     assert audit.check_config({"repo_url": "https://github.com/x/y"})
     assert audit.check_config({"plugins": {"material/offline": None}})
