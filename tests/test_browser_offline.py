@@ -91,6 +91,37 @@ def test_control_firefox_reports_the_leak(leaky_page, firefox, firefox_proxy):
     assert any(LEAK_HOST in line for line in seen), seen
 
 
+@pytest.fixture(scope="module")
+def blocked_page(tmp_path_factory) -> Path:
+    """The control for console errors: an inline script the page's own policy blocks."""
+    from kbsite import policy
+
+    page = tmp_path_factory.mktemp("control") / "blocked.html"
+    page.write_text(f'<!doctype html><meta http-equiv="Content-Security-Policy" content="{policy.META_CSP}">'
+                    "<title>Blocked</title><script>document.title = 'ran'</script>\n")
+    return page
+
+
+def test_control_chromium_reports_a_policy_violation(blocked_page, chromium):
+    page = chromium.new_page()
+    log = PageLog(page)
+    page.goto(blocked_page.as_uri(), wait_until="load")
+    page.wait_for_timeout(20)
+    assert page.title() == "Blocked"
+    page.close()
+    assert any("Content Security Policy" in e for e in log.errors), log.errors
+
+
+def test_control_firefox_reports_a_policy_violation(blocked_page, firefox):
+    firefox.standard()
+    firefox.console_errors()
+    firefox.open(blocked_page.as_uri())
+    errors = firefox.console_errors()
+    firefox.safest()
+    assert firefox.client.title == "Blocked"
+    assert any("Content-Security-Policy" in e or "CSP" in e for e in errors), errors
+
+
 def on_top(client, element) -> bool:
     """Nothing covers the element's centre (Marionette runs this even with JavaScript off)."""
     return client.execute_script("""
