@@ -208,14 +208,18 @@ def render_pdf(html: str, base: Path) -> tuple[bytes, int]:
 
 def local_fetcher(root: Path):
     """A URL fetcher for data: URLs and files under `root`; it refuses everything else."""
+    from urllib.request import url2pathname
+
     from weasyprint.urls import URLFetcher
 
-    prefix = root.resolve().as_uri() + "/"
+    root = root.resolve()
 
     class LocalFetcher(URLFetcher):
         def fetch(self, url: str, headers=None):
-            if url.startswith("file:") and not url.startswith(prefix):
-                raise ValueError(f"handbook: refusing to read outside the content folder: {url}")
+            if url.startswith("file:"):
+                path = Path(url2pathname(urlsplit(url).path)).resolve()  # resolves "..": no way out
+                if not path.is_relative_to(root):
+                    raise ValueError(f"handbook: refusing to read outside the content folder: {url}")
             return super().fetch(url, headers)
 
     return LocalFetcher(allowed_protocols=("file", "data"), allow_redirects=False)
