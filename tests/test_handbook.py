@@ -55,11 +55,12 @@ def lines(text: str) -> list[str]:
 
 
 def toc_entries(pages: list[str]) -> dict[str, int]:
-    """Title -> page number as printed on the contents page(s)."""
-    entries = {}
-    for text in pages:
-        if "Contents" not in lines(text)[:1]:
-            continue
+    """Title -> page number as printed on the contents pages (up to chapter 1)."""
+    entries: dict[str, int] = {}
+    start = next(i for i, text in enumerate(pages) if lines(text)[:1] == ["Contents"])
+    for text in pages[start:]:
+        if "CHAPTER 1" in lines(text):
+            break
         for line in lines(text):
             m = re.match(r"^(?:\d+ )?(.+?)(?: ?\. )+\.? ?(\d+)$", line)
             if m:
@@ -67,8 +68,8 @@ def toc_entries(pages: list[str]) -> dict[str, int]:
     return entries
 
 
-def test_every_article_title_and_table_header_is_printed(built, kb):
-    text = " ".join(" ".join(lines(p)) for p in pages_text(built / PDF))
+def check_titles_and_tables(pdf: Path, kb) -> None:
+    text = " ".join(" ".join(lines(p)) for p in pages_text(pdf))
     for article in kb.articles:
         assert article.title in text
         for table in article.tables.values():
@@ -76,21 +77,47 @@ def test_every_article_title_and_table_header_is_printed(built, kb):
             for column in table.kind.columns:
                 assert column.label in text, (article.slug, column.label)
     for term in kb.glossary:
+        assert term.term in text
+
+
+def check_contents_pages(pdf: Path, kb) -> None:
+    pages = pages_text(pdf)
+    toc = toc_entries(pages)
+    assert set(toc) >= {a.title for a in kb.articles} | {"Glossary", "Index of tools"}
+    for article in kb.articles:
+        n = toc[article.title]
+        page = lines(pages[n - 1])
+        # The title and the meta line below it stand only where the article starts.
+        assert article.title in " ".join(page), (article.title, n)
+        assert f"{article.category.title} · Updated {article.updated.isoformat()}" in page, (article.title, n)
+        assert page[-1] == str(n)  # the footer prints the same number
+    assert "Glossary" in lines(pages[toc["Glossary"] - 1])[:3]
+    # No table caption left alone at the foot of a page, away from its table.
+    captions = {t.caption for a in kb.articles for t in a.tables.values()}
+    for n, text in enumerate(pages, 1):
+        body = [line for line in lines(text) if not line.isdigit()]
+        assert not body or body[-1] not in captions, f"page {n} ends with a caption"
+
+
+def test_every_article_title_and_table_header_is_printed(built, kb):
+    check_titles_and_tables(built / PDF, kb)
+    text = " ".join(" ".join(lines(p)) for p in pages_text(built / PDF))
+    for term in kb.glossary:
         assert term.definition[:40] in text
 
 
 def test_contents_page_numbers_are_where_titles_stand(built, kb):
-    pages = pages_text(built / PDF)
-    toc = toc_entries(pages)
-    assert set(toc) >= {a.title for a in kb.articles} | {c.title for c in kb.categories} | {"Glossary", "Index of tools"}
-    for article in kb.articles:
-        page = lines(pages[toc[article.title] - 1])
-        # The title line and the meta line below it appear only where the article starts.
-        assert article.title in page, (article.title, toc[article.title])
-        assert f"{article.category.title} · Updated {article.updated.isoformat()}" in page
-        assert f"{toc[article.title]}" == page[-1]  # the footer prints the same number
-    glossary = lines(pages[toc["Glossary"] - 1])
-    assert "Glossary" in glossary[:3]
+    check_contents_pages(built / PDF, kb)
+
+
+def test_starter_handbook(starter_site):
+    """The shipped content: every title, table header and contents entry checks out."""
+    kb = load.load(starter_site.parent / "content", "Anonymity Sense")
+    pdf = starter_site / "downloads/anonymity-sense-handbook.pdf"
+    check_titles_and_tables(pdf, kb)
+    check_contents_pages(pdf, kb)
+    text = " ".join(" ".join(lines(p)) for p in pages_text(pdf))
+    assert "https://tails.net/" in text
 
 
 def test_references_give_real_pages_and_external_urls_in_text(built, kb):
