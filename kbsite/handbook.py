@@ -80,9 +80,14 @@ class LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
     def run(self, root: etree.Element) -> None:
         article = self.article
         assert article is not None
+        here = posixpath.dirname(article.src_uri)
         for el in root.iter():
             if el.get("id"):
                 el.set("id", f"sec-{article.slug}--{el.get('id')}")
+            src = el.get("src") if el.tag == "img" else None
+            if src and not urlsplit(src).scheme and not src.startswith("/"):
+                # The book's base is content/, the article's folder is below it.
+                el.set("src", posixpath.normpath(posixpath.join(here, unquote(src))))
         for parent in list(root.iter()):
             for n, a in enumerate(list(parent)):
                 if a.tag == "a":

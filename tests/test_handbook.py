@@ -194,6 +194,25 @@ def test_handbook_can_be_turned_off(mini):
     assert "handbook" not in (root / "site/index.html").read_text().lower()
 
 
+def test_body_links_and_images(mini):
+    from PIL import Image
+
+    Image.new("RGB", (40, 20), "navy").save(mini / "content/devices/diagram.png")
+    article = mini / "content/devices/what-is-tails.md"
+    article.write_text(article.read_text() + "\n![A diagram](diagram.png)\n\n"
+                       "Compare [the VPN summary](../network/tor-vs-vpn.md#summary) "
+                       "and tick the [checklists](../checklists.md) page.\n")
+    result = run_kbsite("pdf", cwd=mini)
+    assert result.returncode == 0, result.stderr
+    images = subprocess.run(["pdfimages", "-list", str(mini / PDF)], capture_output=True, text=True, check=True)
+    assert len(images.stdout.splitlines()[2:]) == 1, images.stdout
+    pages = pages_text(mini / PDF)
+    text = " ".join(" ".join(lines(p)) for p in pages)
+    # A link to a section of another article gives the page of that section.
+    page = int(re.search(r"Compare the VPN summary \(see p\. (\d+)\) and tick the checklists page\.", text).group(1))
+    assert "Summary" in lines(pages[page - 1]) and "Tor vs VPN" in lines(pages[page - 1])
+
+
 def test_fetcher_reads_only_local_files(tmp_path):
     (tmp_path / "inside.txt").write_text("ok")
     fetch = local_fetcher(tmp_path)
