@@ -9,10 +9,6 @@ import pytest
 
 from conftest import copy_site, run_kbsite
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     root = copy_site(tmp_path_factory.mktemp("print"), "mini")
@@ -22,14 +18,11 @@ def site(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def page(site):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        pg = browser.new_page()
-        yield pg
-        browser.close()
+def page(site, chromium):
+    # The session's Chromium (tests/browsers.py): Playwright allows one sync instance at a time.
+    pg = chromium.new_page()
+    yield pg
+    pg.close()
 
 
 def printed(page, html: Path, out: Path) -> str:
