@@ -11,7 +11,7 @@ from mkdocs.utils import get_relative_url
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from . import load
+from . import images, load, reproducible
 from .config import KbConfig
 from .errors import ContentErrors
 from .markdown_ext import KbExtension
@@ -35,6 +35,7 @@ class KbPlugin(BasePlugin[KbConfig]):
             self.kb = load.load(Path(config.docs_dir), config.site_name)
         except ContentErrors as exc:
             raise PluginError(exc.format()) from exc
+        reproducible.default_source_date_epoch(self.kb)
         # Our templates override Material's but yield to the site's custom_dir.
         dirs = config.theme.dirs
         dirs.insert(1 if config.theme.custom_dir else 0, str(TEMPLATES))
@@ -58,6 +59,10 @@ class KbPlugin(BasePlugin[KbConfig]):
         for file in list(files):
             if file.src_uri.startswith(load.DATA_DIR + "/"):
                 files.remove(file)
+        try:
+            images.clean_files(files, config)
+        except ContentErrors as exc:
+            raise PluginError(exc.format()) from exc
         for page in self.generated.values():
             files.append(File.generated(
                 config, page.src_uri, content=f"---\ntitle: {page.title!r}\n---\n",
@@ -84,3 +89,15 @@ class KbPlugin(BasePlugin[KbConfig]):
             return self.renderer.generated(self.generated[src])
         return html
 
+
+    def on_serve(self, server, config, builder):
+        # Preview with the same headers as production; see kbsite.serve for livereload.
+        from .serve import wrap_livereload_app
+
+        server.set_app(wrap_livereload_app(server.get_app()))
+        return server
+
+    # Last, after every plugin that writes into site_dir (handbook, audit).
+    @event_priority(-100)
+    def on_post_build(self, config) -> None:
+        reproducible.normalize_tree(Path(config.site_dir))
