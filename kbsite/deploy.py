@@ -64,6 +64,7 @@ server {{
     autoindex off;        # no directory listings (folders without index.html answer 404)
     access_log off;       # keep no record of readers
     log_not_found off;
+    absolute_redirect off;  # "Location: /kb/", never the internal address or port
     index index.html;
 
     # The site's types, complete: nothing is left for the browser to guess (nosniff).

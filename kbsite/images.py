@@ -27,6 +27,7 @@ UNSUPPORTED = {".tif", ".tiff", ".heic", ".heif", ".avif", ".jxl", ".bmp", ".psd
 # What Pillow reports when an image still carries metadata.
 METADATA_KEYS = {"exif", "xmp", "XML:com.adobe.xmp", "comment", "photoshop", "iptc", "extension"}
 
+_DAMAGED = "replace it with an undamaged copy (open and save it again in an image editor)"
 _FIX = "save the image as PNG or JPEG (for example with `mat2` or an image editor) and build again"
 
 
@@ -49,9 +50,16 @@ def strip(data: bytes, name: str) -> bytes:
         return _strip_svg(data)
     kind = _sniff(data)
     if kind is None:
-        raise ImageMetadataError("not a JPEG, PNG, GIF or WebP image (unknown or damaged file)")
-    cleaned = {"jpeg": _strip_jpeg, "png": _strip_png, "gif": _strip_gif, "webp": _strip_webp}[kind](data)
-    _verify(cleaned)
+        raise ImageMetadataError("not a JPEG, PNG, GIF or WebP image (unknown or damaged file)",
+                                 _DAMAGED)
+    _metadata_left(data)  # the source must decode before it is cut apart
+    try:
+        cleaned = {"jpeg": _strip_jpeg, "png": _strip_png, "gif": _strip_gif, "webp": _strip_webp}[kind](data)
+    except (IndexError, struct.error) as exc:
+        raise ImageMetadataError(f"damaged {kind.upper()} structure", _DAMAGED) from exc
+    left = _metadata_left(cleaned)
+    if left:
+        raise ImageMetadataError("metadata remained after cleaning: " + ", ".join(left))
     return cleaned
 
 
@@ -99,7 +107,8 @@ def _sniff(data: bytes) -> str | None:
     return None
 
 
-def _verify(data: bytes) -> None:
+def _metadata_left(data: bytes) -> list[str]:
+    """What metadata Pillow still finds; raises if the image does not decode."""
     try:
         with Image.open(io.BytesIO(data)) as im:
             im.load()
@@ -109,10 +118,8 @@ def _verify(data: bytes) -> None:
             left += [k for k in getattr(im, "text", {})]  # PNG text chunks
             left += [m for m, _ in getattr(im, "applist", []) if m in ("APP1", "APP13", "COM")]
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageMetadataError(f"the image cannot be read ({exc})",
-                                 "replace it with an undamaged copy") from exc
-    if left:
-        raise ImageMetadataError("metadata remained after cleaning: " + ", ".join(left))
+        raise ImageMetadataError(f"the image cannot be read ({exc})", _DAMAGED) from exc
+    return left
 
 
 # --- JPEG: keep the image segments, JFIF, ICC colour profile and Adobe colour info.
@@ -134,7 +141,7 @@ def _strip_jpeg(data: bytes) -> bytes:
     out, pos = bytearray(data[:2]), 2
     while pos < len(data):
         if data[pos] != 0xFF:
-            raise ImageMetadataError("damaged JPEG structure", "replace it with an undamaged copy")
+            raise ImageMetadataError("damaged JPEG structure", _DAMAGED)
         marker = data[pos + 1]
         if marker == 0xFF:  # fill byte
             pos += 1
@@ -246,7 +253,7 @@ def _strip_gif(data: bytes) -> bytes:
             out += data[pos:end]
             pos = end
         else:
-            raise ImageMetadataError("damaged GIF structure", "replace it with an undamaged copy")
+            raise ImageMetadataError("damaged GIF structure", _DAMAGED)
     return bytes(out)
 
 
