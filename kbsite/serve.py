@@ -75,8 +75,8 @@ def wrap_livereload_app(app):
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    server_version = SERVER_NAME
-    sys_version = ""
+    def version_string(self) -> str:
+        return SERVER_NAME
 
     def end_headers(self) -> None:
         for name, value in HEADERS.items():

@@ -11,6 +11,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from email.message import Message
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -49,12 +50,12 @@ def _free_port() -> int:
 class Nginx:
     """nginx in the foreground with a temporary main config around a server block."""
 
-    def __init__(self, work: Path, server_block: str):
+    def __init__(self, work: Path, server_block: str, socket_path: Path | None = None):
         self.port = _free_port()
         work.mkdir(parents=True, exist_ok=True)
-        server_block = server_block.replace("listen unix:/run/kbsite/nginx.sock;",
-                                            f"listen 127.0.0.1:{self.port};")
-        assert f"127.0.0.1:{self.port}" in server_block
+        listen = f"unix:{socket_path}" if socket_path else f"127.0.0.1:{self.port}"
+        server_block = server_block.replace("listen unix:/run/kbsite/nginx.sock;", f"listen {listen};")
+        assert f"listen {listen};" in server_block
         user = "user root root;\n" if os.geteuid() == 0 else ""  # workers must read pytest's 0700 tmp
         temp = "".join(f"    {k}_temp_path {work}/{k};\n"
                        for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
@@ -65,7 +66,11 @@ class Nginx:
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         for _ in range(100):
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                if socket_path:
+                    with socket.socket(socket.AF_UNIX) as s:
+                        s.connect(str(socket_path))
+                else:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
                 return
             except OSError:
                 if self.proc.poll() is not None:
@@ -73,12 +78,12 @@ class Nginx:
                 time.sleep(0.05)
         raise RuntimeError("nginx did not start")
 
-    def get(self, path: str) -> tuple[int, dict, bytes]:
+    def get(self, path: str) -> tuple[int, Message, bytes]:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as r:
-                return r.status, dict(r.headers), r.read()
+                return r.status, r.headers, r.read()
         except urllib.error.HTTPError as e:
-            return e.code, dict(e.headers), e.read()
+            return e.code, e.headers, e.read()
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -99,7 +104,7 @@ def served(canary_build, tmp_path_factory):
     server.stop()
 
 
-def _assert_headers(headers: dict, where: str) -> None:
+def _assert_headers(headers: Message, where: str) -> None:
     for name, value in HEADERS.items():
         assert headers.get(name) == value, (where, name)
     assert headers.get("Server") == "nginx", where  # server_tokens off: no version
@@ -182,6 +187,33 @@ def test_site_under_a_sub_path_has_no_broken_link(canary_build, tmp_path):
         assert "/kb/network/night-street.jpg" in reached
         status, _, body = server.get("/kb/missing.html")
         assert status == 404 and body == (canary_build.site / "404.html").read_bytes()
+    finally:
+        server.stop()
+
+
+def test_shipped_unix_socket_listener(canary_build, tmp_path):
+    import http.client
+
+    class UnixConnection(http.client.HTTPConnection):
+        def connect(self):
+            self.sock = socket.socket(socket.AF_UNIX)
+            self.sock.connect(str(sock))
+
+    sock = tmp_path / "nginx.sock"
+    shipped = (DEPLOY / "nginx-kbsite.conf").read_text(encoding="utf-8")
+    server = Nginx(tmp_path / "run", shipped.replace("root /srv/kbsite/current;", f"root {canary_build.site};"),
+                   socket_path=sock)
+    try:
+        assert sock.stat().st_mode & 0o777 == 0o666  # tor's access is decided by the folder
+        conn = UnixConnection("kbsiteexampleonionaddress.onion")
+        conn.request("GET", "/network")  # a folder without the slash: redirected, relatively
+        resp = conn.getresponse()
+        resp.read()
+        assert resp.status == 301 and resp.getheader("Location") == "/network/"
+        conn.request("GET", "/network/")
+        resp = conn.getresponse()
+        assert resp.status == 200 and resp.read() == (canary_build.site / "network" / "index.html").read_bytes()
+        _assert_headers(resp.headers, "unix socket")
     finally:
         server.stop()
 
