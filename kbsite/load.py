@@ -128,7 +128,7 @@ def load_categories(content: Path, errors: list[ContentError]) -> list[Category]
     return sorted(out, key=lambda c: (c.order, c.id))
 
 
-def load_tools(content: Path, errors: list[ContentError]) -> dict[str, Tool]:
+def load_tools(content: Path, errors: list[ContentError], broken: set[str]) -> dict[str, Tool]:
     rel = f"{DATA_DIR}/tools.yml"
     data, lines = _load_yaml(content / rel, rel, errors)
     report, seen, out = _Report(errors, rel, lines), set(), {}
@@ -144,6 +144,8 @@ def load_tools(content: Path, errors: list[ContentError]) -> dict[str, Tool]:
             onion = None
         if tid and name and kind and url and desc:
             out[tid] = Tool(tid, name, kind, url, desc, onion)
+        elif tid:
+            broken.add(tid)  # reported here; citing articles need not repeat it
     return dict(sorted(out.items(), key=lambda kv: sort_key(kv[1].name)))
 
 
@@ -196,8 +198,8 @@ def split_front_matter(text: str) -> tuple[str, str, int] | None:
 
 
 class _ArticleReader:
-    def __init__(self, kb: KnowledgeBase, errors: list[ContentError]):
-        self.kb, self.errors = kb, errors
+    def __init__(self, kb: KnowledgeBase, errors: list[ContentError], broken_tools: set[str]):
+        self.kb, self.errors, self.broken_tools = kb, errors, broken_tools
         self.related_lines: dict[str, list[int | None]] = {}  # checked once all slugs are known
 
     def read(self, path: Path, rel: str, category: Category) -> Article | None:
@@ -250,7 +252,7 @@ class _ArticleReader:
         if value is None:
             report.error("missing 'updated'", "add `updated: YYYY-MM-DD`", ("updated",))
         else:
-            report.error(f"'updated' {value!r} is not a valid date", "write a real date as `YYYY-MM-DD`, e.g. `2026-03-31`", ("updated",))
+            report.error(f"{value!r} is not a valid date", "write a real date as `YYYY-MM-DD`, e.g. `2026-03-31`", ("updated",))
         return None
 
     def _tools(self, report: _Report, items: Any) -> tuple[ToolCitation, ...]:
@@ -264,6 +266,8 @@ class _ArticleReader:
                 report.error("each tool needs `id` and `why`", "write `- id: tails` then `why: ...`", at)
                 continue
             tid, why = report.text(item, "id", at), report.text(item, "why", at)
+            if tid in self.broken_tools:
+                continue
             if tid and tid not in self.kb.tools:
                 known = ", ".join(sorted(self.kb.tools)) or "none yet"
                 report.error(f"unknown tool id '{tid}'", f"use an id from _data/tools.yml ({known}) or add the tool there", at + ("id",))
@@ -343,17 +347,19 @@ def load(content: Path, site_name: str = "") -> KnowledgeBase:
     """Load and validate `content`; raise ContentErrors listing every problem."""
     content = Path(content)
     errors: list[ContentError] = []
+    broken_tools: set[str] = set()
     kb = KnowledgeBase(
         site_name=site_name,
         categories=load_categories(content, errors),
-        tools=load_tools(content, errors),
+        tools=load_tools(content, errors, broken_tools),
         glossary=load_glossary(content, errors),
         table_kinds=load_table_kinds(content, errors),
         articles=[],
     )
     categories = {c.id: c for c in kb.categories}
-    reader = _ArticleReader(kb, errors)
+    reader = _ArticleReader(kb, errors, broken_tools)
     first_file: dict[str, str] = {}
+    attempted: set[str] = set()
     for path in sorted(content.rglob("*.md")):
         rel = path.relative_to(content).as_posix()
         parts = rel.split("/")
@@ -370,6 +376,7 @@ def load(content: Path, site_name: str = "") -> KnowledgeBase:
                                        f"move it to content/<category>/ (categories: {known}) or add the category to _data/categories.yml", 1))
             continue
         article = reader.read(path, rel, category)
+        attempted.add(path.stem)  # a broken article is reported once, not by each citing one
         if article is None:
             continue
         if article.slug in first_file:
@@ -380,7 +387,7 @@ def load(content: Path, site_name: str = "") -> KnowledgeBase:
     slugs = {a.slug for a in kb.articles}
     for article in kb.articles:
         for i, slug in enumerate(article.related_slugs):
-            if slug not in slugs and slug not in first_file:
+            if slug not in slugs and slug not in attempted:
                 line = reader.related_lines[article.src_uri][i]
                 errors.append(ContentError(article.src_uri, f"unknown related slug '{slug}'", "use the file name (without .md) of an existing article", line, f"related[{i}]"))
     if errors:
