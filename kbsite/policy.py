@@ -61,3 +61,10 @@ def content_type(name: str) -> str:
     dot = name.rfind(".")
     media = MEDIA_TYPES.get(name[dot:].lower() if dot >= 0 else "", "application/octet-stream")
     return f"{media}; charset=utf-8" if media in TEXT_TYPES else media
+
+# Pages carry the policy in a <meta> element too, so it holds from file:// and on any
+# server. Browsers ignore frame-ancestors (and report-uri, sandbox) there and log an
+# error for it, so the meta copy leaves those out.
+META_IGNORED = ("frame-ancestors", "report-uri", "sandbox")
+META_CSP = "; ".join(d for d in CSP.split("; ") if not d.startswith(META_IGNORED))
+REFERRER_POLICY = HEADERS["Referrer-Policy"]

@@ -47,3 +47,7 @@ def starter_site(tmp_path_factory) -> Path:
     result = run_kbsite("build", cwd=root)
     assert result.returncode == 0, result.stderr
     return root / "site"
+
+
+# The hosting tests' session builds (canary build, second build), shared across their modules.
+from hosting_build import canary_build, second_build  # noqa: E402, F401

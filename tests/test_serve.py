@@ -14,7 +14,7 @@ from email.message import Message
 
 import pytest
 
-from conftest import MINI, ROOT
+from hosting_build import MINI, ROOT
 from kbsite.policy import HEADERS
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

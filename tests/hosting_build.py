@@ -1,4 +1,6 @@
-"""A site built the way a careless builder would: canary paths, names and settings.
+"""Session fixtures for the hosting tests (imported by conftest.py).
+
+A site built the way a careless builder would: canary paths, names and settings.
 
 The mini fixture plus a JPEG carrying GPS coordinates and an author, built and
 bundled once per session from a folder, HOME, user and host name that are easy
@@ -19,7 +21,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 MINI = ROOT / "tests" / "fixtures" / "mini"
 
 CANARY_USER = "kbcanaryuser"

@@ -10,7 +10,7 @@ import sys
 import pytest
 from PIL import Image
 
-from conftest import ARTIST, GPS_IFD, PHOTO, ROOT, MINI, photo_with_metadata  # noqa: F401
+from hosting_build import ARTIST, GPS_IFD, MINI, PHOTO, ROOT, photo_with_metadata
 from kbsite import images
 
 

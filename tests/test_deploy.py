@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from conftest import ROOT
+from hosting_build import ROOT
 from kbsite import deploy
 from kbsite.policy import CSP, HEADERS
 
