@@ -23,7 +23,8 @@ from mkdocs.utils import get_build_datetime
 
 from .model import KnowledgeBase, slugify
 
-TEMPLATES = Path(__file__).parent / "templates" / "bundle"
+# Not under templates/: MkDocs would copy these into every site as theme files.
+TEMPLATES = Path(__file__).parent / "usb"
 ZIP_EPOCH = dt.datetime(1980, 1, 1, tzinfo=dt.timezone.utc)  # the earliest time a zip can hold
 
 

@@ -31,6 +31,8 @@ def test_zip_layout_and_metadata(canary_build):
     for required in ("START-HERE.html", "OPEN-IN-TAILS.txt", "SHA256SUMS", "site/index.html",
                      "site/network/night-street.jpg"):
         assert top + required in names
+    assert [n for n in names if n.endswith(("START-HERE.html", "OPEN-IN-TAILS.txt"))] == [
+        top + "OPEN-IN-TAILS.txt", top + "START-HERE.html"]  # once, not copied into the site too
     for info in infos:
         mode = info.external_attr >> 16
         assert mode == (0o40755 if info.is_dir() else 0o100644), info.filename

@@ -76,3 +76,18 @@ def test_no_absolute_url_without_site_url(canary_build):
         html = page.read_text(encoding="utf-8")
         assert 'rel="canonical"' not in html, page
         assert not re.search(r'(href|src)="(https?:)?//[^"]*(localhost|127\.0\.0\.1)', html), page
+
+
+def test_starter_site_names_no_builder(starter_site):
+    """The shipped content, built by the shared fixture: no build folder or HOME in any file."""
+    import getpass
+    import os
+    import socket
+
+    needles = [str(starter_site.parent).encode(), os.path.expanduser("~").encode() + b"/"]
+    # The real user and host names only when long enough not to be ordinary words ("root", "vm").
+    needles += [n.encode() for n in (getpass.getuser(), socket.gethostname()) if len(n) >= 6]
+    leaks = [(str(p), n) for p in starter_site.rglob("*") if p.is_file()
+             for text in _texts(p, p.read_bytes()) for n in needles if n in text]
+    assert leaks == []
+    assert any(starter_site.rglob("*.html"))
