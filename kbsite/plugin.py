@@ -89,7 +89,6 @@ class KbPlugin(BasePlugin[KbConfig]):
             return self.renderer.generated(self.generated[src])
         return html
 
-
     def on_serve(self, server, config, builder):
         # Preview with the same headers as production; see kbsite.serve for livereload.
         from .serve import wrap_livereload_app

@@ -90,3 +90,24 @@ def test_start_here_opens_an_article_from_file_url(unpacked, tmp_path):
         page.screenshot(path=str(tmp_path / "article.png"))
         browser.close()
     assert outside == []
+
+
+def test_handbook_is_linked_from_start_here_when_built(tmp_path):
+    """Once the handbook builder writes site/downloads/*.pdf, START-HERE links it."""
+    import shutil
+
+    from hosting_build import MINI
+    from kbsite import load
+    from kbsite.bundle import bundle_files
+
+    kb = load.load(MINI / "content", "Mini KB")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<p>home</p>")
+    without = bundle_files(site, "Mini KB", kb)["START-HERE.html"].decode()
+    assert "downloads/" not in without
+    (site / "downloads").mkdir()
+    shutil.copy(MINI / "mkdocs.yml", site / "downloads" / "handbook.pdf")  # any bytes will do
+    files = bundle_files(site, "Mini KB", kb)
+    assert 'href="site/downloads/handbook.pdf"' in files["START-HERE.html"].decode()
+    assert "  site/downloads/handbook.pdf\n" in files["SHA256SUMS"].decode()
