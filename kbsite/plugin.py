@@ -26,6 +26,10 @@ TEMPLATES = Path(__file__).parent / "templates"
 class KbPlugin(BasePlugin[KbConfig]):
     kb: KnowledgeBase
     renderer: Renderer
+    serving = False
+
+    def on_startup(self, *, command, dirty) -> None:
+        self.serving = command == "serve"
 
     def on_config(self, config):
         if config.use_directory_urls:
@@ -36,6 +40,10 @@ class KbPlugin(BasePlugin[KbConfig]):
         except ContentErrors as exc:
             raise PluginError(exc.format()) from exc
         reproducible.default_source_date_epoch(self.kb)
+        if self.serving:
+            # `mkdocs serve` sets site_url to its own address, which would put absolute
+            # http://127.0.0.1 links (canonical, sitemap) in the preview; show what readers get.
+            config.site_url = None
         # Our templates override Material's but yield to the site's custom_dir.
         dirs = config.theme.dirs
         dirs.insert(1 if config.theme.custom_dir else 0, str(TEMPLATES))

@@ -100,6 +100,7 @@ def test_livereload_keeps_the_policy_and_still_reloads(serve):
     _assert_headers(headers)
     assert b"var livereload" not in body  # no inline script for the policy to block
     assert b'<script src="/.kbsite-livereload.js?epoch=' in body
+    assert b'rel="canonical"' not in body and f"127.0.0.1:{port}".encode() not in body  # as readers get it
     status, headers, js = _get(f"http://127.0.0.1:{port}/.kbsite-livereload.js?epoch=1&id=2")
     assert status == 200 and headers["Content-Type"].startswith("text/javascript") and b"livereload(" in js
     with sync_playwright() as pw:
