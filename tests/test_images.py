@@ -30,6 +30,18 @@ def test_built_photo_has_no_gps_or_author(canary_build):
     assert 'src="night-street.jpg"' in html
 
 
+def test_handbook_photo_has_no_author(canary_build, tmp_path):
+    """The handbook (once built) embeds the cleaned photo, not the source file."""
+    for pdf in canary_build.site.rglob("*.pdf"):
+        assert b"Canary-Author" not in pdf.read_bytes(), pdf
+        subprocess.run(["pdfimages", "-all", str(pdf), str(tmp_path / pdf.stem)], check=True)
+        extracted = sorted(tmp_path.glob(pdf.stem + "*"))
+        assert extracted, "the handbook shows the photo"
+        for image in extracted:
+            with Image.open(image) as im:
+                assert not {"exif", "xmp", "comment"} & set(im.info) and not len(im.getexif()), image
+
+
 def test_jpeg_pixels_are_kept_losslessly():
     source = photo_with_metadata()
     with Image.open(io.BytesIO(source)) as a, Image.open(io.BytesIO(images.strip(source, "a.jpg"))) as b:
