@@ -1,4 +1,4 @@
-"""The `kbsite` command line: build, check, serve, bundle, deploy-config and new."""
+"""The `kbsite` command line: build, check, pdf, serve, bundle, deploy-config and new."""
 
 from __future__ import annotations
 
@@ -95,6 +95,29 @@ def build(config_file: str) -> None:
     site = build_site(config_file)
     pages = sum(1 for _ in site.rglob("*.html"))
     click.echo(f"Built {pages} pages into {site.name}/ in {time.monotonic() - start:.1f} s.")
+
+
+@main.command()
+@config_option
+def pdf(config_file: str) -> None:
+    """Build only the PDF handbook into site/downloads/ (`build` makes it too)."""
+    from .handbook import build as build_handbook
+
+    start = time.monotonic()
+    cfg = _config(config_file)
+    _load_kb(cfg)  # report content errors before anything is written
+    cfg = cfg.plugins.on_config(cfg)  # the plugin loads the model and adds its templates
+    plugin = cfg.plugins.get("kbsite")
+    if plugin is None:
+        _fail(f"{config_file}: add `- kbsite` under `plugins:` to build the handbook.")
+    book = build_handbook(plugin.kb, cfg, cfg.theme.get_env().loader, plugin.config.glossary_links)
+    out = Path(cfg.site_dir) / book.path
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".new")
+    tmp.write_bytes(book.pdf)
+    tmp.replace(out)  # never a half-written PDF where the old one was
+    shown = os.path.relpath(out) if out.is_relative_to(Path.cwd()) else str(out)
+    click.echo(f"Wrote {shown}: {book.pages} pages, {book.size_mb} MB, in {time.monotonic() - start:.1f} s.")
 
 
 @main.command()

@@ -7,3 +7,5 @@ from mkdocs.config.base import Config
 class KbConfig(Config):
     glossary_links = opt.Type(bool, default=True)
     """Link the first use of each glossary term in an article to its entry."""
+    handbook = opt.Type(bool, default=True)
+    """Build the PDF handbook into downloads/ and link it from the home and category pages."""

@@ -11,12 +11,12 @@ from mkdocs.utils import get_relative_url
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from . import images, load, reproducible
+from . import handbook, images, load, reproducible
 from .config import KbConfig
 from .errors import ContentErrors
 from .markdown_ext import KbExtension
 from .model import KnowledgeBase
-from .pages import GLOSSARY, GeneratedPage, generated_pages, nav
+from .pages import GLOSSARY, HOME, GeneratedPage, generated_pages, nav
 from .render import Renderer
 
 log = logging.getLogger("mkdocs.plugins.kbsite")
@@ -71,12 +71,22 @@ class KbPlugin(BasePlugin[KbConfig]):
             images.clean_files(files, config)
         except ContentErrors as exc:
             raise PluginError(exc.format()) from exc
+        if self.config.handbook:
+            self._add_handbook(files, config)
         for page in self.generated.values():
             files.append(File.generated(
                 config, page.src_uri, content=f"---\ntitle: {page.title!r}\n---\n",
                 inclusion=InclusionLevel.INCLUDED if page.in_nav else InclusionLevel.NOT_IN_NAV,
             ))
         return files
+
+    def _add_handbook(self, files: Files, config) -> None:
+        """Build the PDF now, before pages render: home and category pages show its size."""
+        book = handbook.build(self.kb, config, config.theme.get_env().loader, self.config.glossary_links)
+        files.append(File.generated(config, book.path, content=book.pdf))
+        for page in self.generated.values():
+            if page.src_uri == HOME or "category" in page.context:
+                page.context["handbook"] = book
 
     def on_page_markdown(self, markdown: str, page: Page, config, files) -> str:
         article = self.articles.get(page.file.src_uri)
