@@ -200,11 +200,16 @@ def book_html(kb: KnowledgeBase, loader: jinja2.BaseLoader, *, description: str 
     )
 
 
+# The same base URL on every machine: WeasyPrint names each image by an MD5 of its URL,
+# so a URL holding the build folder would change the PDF's bytes (and hash the path into it).
+VIRTUAL_ROOT = "/kbsite-content"
+
+
 def render_pdf(html: str, base: Path) -> tuple[bytes, int]:
     """PDF bytes and page count. Nothing outside `base` and no network is reachable."""
     import weasyprint
 
-    document = weasyprint.HTML(string=html, base_url=base.resolve().as_uri() + "/",
+    document = weasyprint.HTML(string=html, base_url=f"file://{VIRTUAL_ROOT}/",
                                url_fetcher=local_fetcher(base)).render()
     # The file identifier is an MD5 of the PDF's own objects: set by content, not time.
     pdf = document.write_pdf(pdf_identifier=True)
@@ -212,20 +217,29 @@ def render_pdf(html: str, base: Path) -> tuple[bytes, int]:
 
 
 def local_fetcher(root: Path):
-    """A URL fetcher for data: URLs and files under `root`; it refuses everything else."""
-    from urllib.request import url2pathname
+    """A URL fetcher for data: URLs and files under `root`; it refuses everything else.
 
-    from weasyprint.urls import URLFetcher
+    Images come without their metadata, as on the site (kbsite.images).
+    """
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    from . import images
+    from .policy import content_type
 
     root = root.resolve()
 
     class LocalFetcher(URLFetcher):
         def fetch(self, url: str, headers=None):
-            if url.startswith("file:"):
-                path = Path(url2pathname(urlsplit(url).path)).resolve()  # resolves "..": no way out
-                if not path.is_relative_to(root):
-                    raise ValueError(f"handbook: refusing to read outside the content folder: {url}")
-            return super().fetch(url, headers)
+            if not url.startswith("file:"):
+                return super().fetch(url, headers)
+            rel = posixpath.normpath(unquote(urlsplit(url).path))
+            path = (root / rel.removeprefix(VIRTUAL_ROOT + "/")).resolve()  # resolves "..": no way out
+            if not rel.startswith(VIRTUAL_ROOT + "/") or not path.is_relative_to(root):
+                raise ValueError(f"handbook: refusing to read outside the content folder: {url}")
+            data = path.read_bytes()
+            if images.is_image(path.name):
+                data = images.strip(data, path.name)
+            return URLFetcherResponse(url, data, {"Content-Type": content_type(path.name)})
 
     return LocalFetcher(allowed_protocols=("file", "data"), allow_redirects=False)
 

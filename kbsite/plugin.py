@@ -6,12 +6,12 @@ import logging
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.utils import get_relative_url
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from . import audit, handbook, load, policy
+from . import audit, handbook, images, load, policy, reproducible
 from .config import KbConfig
 from .errors import ContentErrors
 from .markdown_ext import KbExtension
@@ -26,6 +26,10 @@ TEMPLATES = Path(__file__).parent / "templates"
 class KbPlugin(BasePlugin[KbConfig]):
     kb: KnowledgeBase
     renderer: Renderer
+    serving = False
+
+    def on_startup(self, *, command, dirty) -> None:
+        self.serving = command == "serve"
 
     def on_config(self, config):
         if config.use_directory_urls:
@@ -41,6 +45,11 @@ class KbPlugin(BasePlugin[KbConfig]):
                               + "\n".join(f"  - {p}" for p in problems))
         if config.theme["font"] is not False:
             config.theme["font"] = False  # Material's default loads Google Fonts; use system fonts
+        reproducible.default_source_date_epoch(self.kb)
+        if self.serving:
+            # `mkdocs serve` sets site_url to its own address, which would put absolute
+            # http://127.0.0.1 links (canonical, sitemap) in the preview; show what readers get.
+            config.site_url = None
         # Our templates override Material's but yield to the site's custom_dir.
         dirs = config.theme.dirs
         dirs.insert(1 if config.theme.custom_dir else 0, str(TEMPLATES))
@@ -65,6 +74,10 @@ class KbPlugin(BasePlugin[KbConfig]):
         for file in list(files):
             if file.src_uri.startswith(load.DATA_DIR + "/"):
                 files.remove(file)
+        try:
+            images.clean_files(files, config)
+        except ContentErrors as exc:
+            raise PluginError(exc.format()) from exc
         if self.config.handbook:
             self._add_handbook(files, config)
         for page in self.generated.values():
@@ -104,15 +117,28 @@ class KbPlugin(BasePlugin[KbConfig]):
             return self.renderer.generated(self.generated[src])
         return html
 
-
     def on_env(self, env, config, files):
         env.globals["kb_policy"] = policy  # kb/base.html writes the policy into every page
         return env
 
+    def on_serve(self, server, config, builder):
+        # Preview with the same headers as production; see kbsite.serve for livereload.
+        from .serve import wrap_livereload_app
+
+        server.set_app(wrap_livereload_app(server.get_app()))
+        return server
+
     # After plugins that write into site_dir (e.g. the handbook), so the audit sees all.
     # A failure stops `kbsite build` before it swaps the new folder in.
     @event_priority(-50)
-    def on_post_build(self, config) -> None:
+    def _audit_output(self, config) -> None:
         findings = audit.audit_site(Path(config.site_dir), self.sources, config.site_url or "")
         if findings:
             raise PluginError(audit.format_findings(findings))
+
+    # Last, after every plugin that writes into site_dir (handbook, audit).
+    @event_priority(-100)
+    def _normalize_output(self, config) -> None:
+        reproducible.normalize_tree(Path(config.site_dir))
+
+    on_post_build = CombinedEvent(_audit_output, _normalize_output)

@@ -215,12 +215,16 @@ def test_body_links_and_images(mini):
 
 
 def test_fetcher_reads_only_local_files(tmp_path):
+    from kbsite.handbook import VIRTUAL_ROOT
+
     (tmp_path / "inside.txt").write_text("ok")
     fetch = local_fetcher(tmp_path)
     assert fetch.fetch("data:text/plain,hi").read() == b"hi"
-    assert fetch.fetch((tmp_path / "inside.txt").as_uri()).read() == b"ok"
+    # Content is addressed by one fixed URL on every machine, not by the build folder.
+    assert fetch.fetch(f"file://{VIRTUAL_ROOT}/inside.txt").read() == b"ok"
     (tmp_path.parent / "outside.txt").write_text("secret")
     for url in ["https://example.org/x.png", "http://127.0.0.1/x.css", "ftp://example.org/x",
-                (tmp_path.parent / "outside.txt").as_uri(), tmp_path.as_uri() + "/../outside.txt"]:
+                (tmp_path.parent / "outside.txt").as_uri(), (tmp_path / "inside.txt").as_uri(),
+                f"file://{VIRTUAL_ROOT}/../outside.txt", f"file://{VIRTUAL_ROOT}/../../{tmp_path.parent}/outside.txt"]:
         with pytest.raises(ValueError):
             fetch.fetch(url)
