@@ -72,7 +72,8 @@ class KbPlugin(BasePlugin[KbConfig]):
         # Pages render before on_env, so the renderer gets its own theme environment.
         self.renderer = Renderer(self.kb, config.theme.get_env())
         for file in list(files):
-            if file.src_uri.startswith(load.DATA_DIR + "/"):
+            # Data files and the handbook's print CSS are inputs, not pages to publish.
+            if file.src_uri.startswith(load.DATA_DIR + "/") or _is_print_asset(file, config):
                 files.remove(file)
         try:
             images.clean_files(files, config)
@@ -142,3 +143,9 @@ class KbPlugin(BasePlugin[KbConfig]):
         reproducible.normalize_tree(Path(config.site_dir))
 
     on_post_build = CombinedEvent(_audit_output, _normalize_output)
+
+
+def _is_print_asset(file: File, config) -> bool:
+    """A theme file under handbook/ (ours or the site's override): read by the PDF only."""
+    return (file.src_uri.startswith("handbook/") and bool(file.abs_src_path)
+            and not Path(file.abs_src_path).is_relative_to(config.docs_dir))
