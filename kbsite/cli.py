@@ -1,4 +1,4 @@
-"""The `kbsite` command line: build, check, serve and new."""
+"""The `kbsite` command line: build, check, pdf, serve, bundle, deploy-config and new."""
 
 from __future__ import annotations
 
@@ -99,13 +99,90 @@ def build(config_file: str) -> None:
 
 @main.command()
 @config_option
-@click.option("-p", "--port", default=8000, show_default=True, help="Port on 127.0.0.1.")
-def serve(config_file: str, port: int) -> None:
-    """Live preview on 127.0.0.1 only (never on other interfaces)."""
-    from mkdocs.commands.serve import serve as mkdocs_serve
+def pdf(config_file: str) -> None:
+    """Build only the PDF handbook into site/downloads/ (`build` makes it too)."""
+    from .handbook import build as build_handbook
 
+    start = time.monotonic()
+    cfg = _config(config_file)
+    _load_kb(cfg)  # report content errors before anything is written
+    cfg = cfg.plugins.on_config(cfg)  # the plugin loads the model and adds its templates
+    plugin = cfg.plugins.get("kbsite")
+    if plugin is None:
+        _fail(f"{config_file}: add `- kbsite` under `plugins:` to build the handbook.")
+    book = build_handbook(plugin.kb, cfg, cfg.theme.get_env().loader, plugin.config.glossary_links)
+    out = Path(cfg.site_dir) / book.path
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".new")
+    tmp.write_bytes(book.pdf)
+    tmp.replace(out)  # never a half-written PDF where the old one was
+    shown = os.path.relpath(out) if out.is_relative_to(Path.cwd()) else str(out)
+    click.echo(f"Wrote {shown}: {book.pages} pages, {book.size_mb} MB, in {time.monotonic() - start:.1f} s.")
+
+
+@main.command()
+@config_option
+@click.option("-p", "--port", default=8000, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--livereload/--no-livereload", default=True, show_default=True,
+              help="Rebuild and reload on changes, or serve one finished build as readers get it.")
+def serve(config_file: str, port: int, livereload: bool) -> None:
+    """Preview on 127.0.0.1 only, with the production headers."""
     _load_kb(_config(config_file))
-    mkdocs_serve(config_file=config_file, dev_addr=f"127.0.0.1:{port}", livereload=True)
+    if livereload:
+        from mkdocs.commands.serve import serve as mkdocs_serve
+
+        mkdocs_serve(config_file=config_file, dev_addr=f"127.0.0.1:{port}", livereload=True)
+        return
+    from mkdocs.commands.build import build
+    from mkdocs.exceptions import MkDocsException
+
+    from .serve import serve_static
+
+    tmp = Path(tempfile.mkdtemp(prefix="kbsite-preview-"))
+    try:
+        build(_config(config_file, site_dir=str(tmp)))
+        serve_static(tmp, port)
+    except MkDocsException as exc:
+        _fail(f"Build failed: {exc}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@main.command("deploy-config")
+@click.option("--root", default=None, help="Folder nginx serves (default /srv/kbsite/current).")
+@click.option("--listen", default=None, help="unix:/path or 127.0.0.1:PORT (default unix:/run/kbsite/nginx.sock).")
+@click.option("--mount", default="/", show_default=True, help="URL path the site lives under.")
+@click.option("--torrc", "what", flag_value="torrc", help="Print the torrc example instead.")
+@click.option("--nginx", "what", flag_value="nginx", default=True, help="Print the nginx server block.")
+def deploy_config(root: str | None, listen: str | None, mount: str, what: str) -> None:
+    """Print the nginx server block (or torrc) for hosting as an onion service."""
+    from . import deploy
+
+    listen = listen or deploy.DEFAULT_LISTEN
+    try:
+        text = (deploy.torrc(listen) if what == "torrc"
+                else deploy.nginx_conf(root or deploy.DEFAULT_ROOT, listen, mount))
+    except ValueError as exc:
+        _fail(f"--listen: {exc}", 2)
+    click.echo(text, nl=False)
+
+
+@main.command()
+@config_option
+@click.option("--no-build", is_flag=True, help="Bundle the existing site/ instead of building first.")
+def bundle(config_file: str, no_build: bool) -> None:
+    """Build, then write dist/<site>-<date>.zip for a USB stick (opens in Tails)."""
+    from .bundle import write_bundle
+    from .reproducible import default_source_date_epoch
+
+    cfg = _config(config_file)
+    site = Path(cfg.site_dir) if no_build else build_site(config_file)
+    if not (site / "index.html").is_file():
+        _fail(f"{site.name}/index.html is missing: run `kbsite build` first (or drop --no-build).")
+    kb = _load_kb(cfg)
+    default_source_date_epoch(kb)  # as the build did, when --no-build skipped it
+    zip_path = write_bundle(site, Path(cfg.config_file_path).parent / "dist", cfg.site_name, kb)
+    click.echo(f"Wrote {zip_path.parent.name}/{zip_path.name} ({zip_path.stat().st_size // 1024} KiB).")
 
 
 @main.command()

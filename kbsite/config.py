@@ -7,6 +7,8 @@ from mkdocs.config.base import Config
 class KbConfig(Config):
     glossary_links = opt.Type(bool, default=True)
     """Link the first use of each glossary term in an article to its entry."""
+    handbook = opt.Type(bool, default=True)
+    """Build the PDF handbook into downloads/ and link it from the home and category pages."""
     fast_nav = opt.Type(bool, default=True)
     """Render the navigation once per category and reuse it (same HTML as Material's)."""
     search = opt.Type(bool, default=True)

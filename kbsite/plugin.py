@@ -7,18 +7,18 @@ import logging
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.utils import get_relative_url
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from . import load
+from . import audit, handbook, images, load, policy, reproducible
 from .config import KbConfig
 from .errors import ContentErrors
 from .markdown_ext import KbExtension
 from .model import KnowledgeBase
 from .navcache import NavCache
-from .pages import GLOSSARY, GeneratedPage, generated_pages, nav
+from .pages import GLOSSARY, HOME, GeneratedPage, generated_pages, nav
 from .render import Renderer
 from .search import INDEX_DIR, shards
 from .htmlsize import squeeze
@@ -30,6 +30,10 @@ TEMPLATES = Path(__file__).parent / "templates"
 class KbPlugin(BasePlugin[KbConfig]):
     kb: KnowledgeBase
     renderer: Renderer
+    serving = False
+
+    def on_startup(self, *, command, dirty) -> None:
+        self.serving = command == "serve"
 
     def on_config(self, config):
         if config.use_directory_urls:
@@ -39,10 +43,22 @@ class KbPlugin(BasePlugin[KbConfig]):
             self.kb = load.load(Path(config.docs_dir), config.site_name)
         except ContentErrors as exc:
             raise PluginError(exc.format()) from exc
+        problems = audit.check_config(config)
+        if problems:
+            raise PluginError("kbsite: mkdocs.yml would make pages load from other sites:\n"
+                              + "\n".join(f"  - {p}" for p in problems))
+        if config.theme["font"] is not False:
+            config.theme["font"] = False  # Material's default loads Google Fonts; use system fonts
+        reproducible.default_source_date_epoch(self.kb)
+        if self.serving:
+            # `mkdocs serve` sets site_url to its own address, which would put absolute
+            # http://127.0.0.1 links (canonical, sitemap) in the preview; show what readers get.
+            config.site_url = None
         # Our templates override Material's but yield to the site's custom_dir.
         dirs = config.theme.dirs
         dirs.insert(1 if config.theme.custom_dir else 0, str(TEMPLATES))
         config.extra_css.insert(0, "assets/stylesheets/kbsite.css")
+        self.sources: dict[str, audit.Source] = {}
         self.generated = {p.src_uri: p for p in generated_pages(self.kb)}
         self.articles = self.kb.by_src_uri()
         if not config.nav:
@@ -59,11 +75,19 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_files(self, files: Files, config) -> Files:
         # Pages render before on_env, so the renderer gets its own theme environment.
         self.renderer = Renderer(self.kb, config.theme.get_env())
-        # Material's lunr languages serve only its own search plugin's worker.
         unused = ("assets/javascripts/lunr/",) if "material/search" not in config.plugins else ()
         for file in list(files):
-            if file.src_uri.startswith((load.DATA_DIR + "/", *unused)):
+            # Data files and the handbook's print CSS are inputs, not pages to publish;
+            # Material's lunr languages serve only its own search plugin's worker.
+            if (file.src_uri.startswith((load.DATA_DIR + "/", *unused))
+                    or _is_print_asset(file, config)):
                 files.remove(file)
+        try:
+            images.clean_files(files, config)
+        except ContentErrors as exc:
+            raise PluginError(exc.format()) from exc
+        if self.config.handbook:
+            self._add_handbook(files, config)
         self.search_parts = shards(self.kb) if self.config.search else []
         for n, text in enumerate(self.search_parts):
             files.append(File.generated(config, f"{INDEX_DIR}/index-{n}.js", content=text))
@@ -82,7 +106,18 @@ class KbPlugin(BasePlugin[KbConfig]):
         # over it was 11% of a build. Its page needs only the title.
         return f"---\ntitle: {json.dumps(article.title, ensure_ascii=False)}\n---\n{article.body}"
 
+    def _add_handbook(self, files: Files, config) -> None:
+        """Build the PDF now, before pages render: home and category pages show its size."""
+        book = handbook.build(self.kb, config, config.theme.get_env().loader, self.config.glossary_links)
+        files.append(File.generated(config, book.path, content=book.pdf))
+        for page in self.generated.values():
+            if page.src_uri == HOME or "category" in page.context:
+                page.context["handbook"] = book
+
     def on_page_markdown(self, markdown: str, page: Page, config, files) -> str:
+        if page.file.src_uri not in self.generated:
+            # So the audit can point at the Markdown line a reference came from.
+            self.sources[page.file.dest_uri] = audit.Source(page.file.src_uri, page.file.content_string)
         article = self.articles.get(page.file.src_uri)
         self.md_ext.glossary_url = None
         if article is None:
@@ -103,6 +138,7 @@ class KbPlugin(BasePlugin[KbConfig]):
 
     def on_env(self, env, config, files):
         env.auto_reload = False  # one build, one environment: no stat() per include
+        env.globals["kb_policy"] = policy  # kb/base.html writes the policy into every page
         if self.config.fast_nav:
             env.globals["kb_nav"] = NavCache()  # fresh per build: pages and URLs may change
         env.globals["kb_search_parts"] = len(self.search_parts)
@@ -110,3 +146,31 @@ class KbPlugin(BasePlugin[KbConfig]):
 
     def on_post_page(self, output: str, page: Page, config) -> str:
         return squeeze(output)
+
+    def on_serve(self, server, config, builder):
+        # Preview with the same headers as production; see kbsite.serve for livereload.
+        from .serve import wrap_livereload_app
+
+        server.set_app(wrap_livereload_app(server.get_app()))
+        return server
+
+    # After plugins that write into site_dir (e.g. the handbook), so the audit sees all.
+    # A failure stops `kbsite build` before it swaps the new folder in.
+    @event_priority(-50)
+    def _audit_output(self, config) -> None:
+        findings = audit.audit_site(Path(config.site_dir), self.sources, config.site_url or "")
+        if findings:
+            raise PluginError(audit.format_findings(findings))
+
+    # Last, after every plugin that writes into site_dir (handbook, audit).
+    @event_priority(-100)
+    def _normalize_output(self, config) -> None:
+        reproducible.normalize_tree(Path(config.site_dir))
+
+    on_post_build = CombinedEvent(_audit_output, _normalize_output)
+
+
+def _is_print_asset(file: File, config) -> bool:
+    """A theme file under handbook/ (ours or the site's override): read by the PDF only."""
+    return (file.src_uri.startswith("handbook/") and bool(file.abs_src_path)
+            and not Path(file.abs_src_path).is_relative_to(config.docs_dir))

@@ -53,13 +53,13 @@ class Renderer:
                 lines[n] = f"\n{self.token}{list(article.tables).index(match.group(1))}X\n"
         return "\n".join(lines)
 
-    def article(self, article: Article, body_html: str) -> str:
+    def article(self, article: Article, body_html: str, template: str = "kb/article.html") -> str:
         for i, table in enumerate(article.tables.values()):
             html = self._render("kb/table.html", article.src_uri, table=table)
             body_html = body_html.replace(f"<p>{self.token}{i}X</p>", html)
         if self.token in body_html:
             raise ValueError(f"{article.src_uri}: a table marker was not replaced (is it inside a list or quote?)")
-        return self._render("kb/article.html", article.src_uri, article=article, body=Markup(body_html))
+        return self._render(template, article.src_uri, article=article, body=Markup(body_html))
 
     def generated(self, page: GeneratedPage) -> str:
         return self._render(page.template, page.src_uri, page_info=page, **page.context)

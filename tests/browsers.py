@@ -198,8 +198,9 @@ def chromium(chromium_proxy: LoggingProxy):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=[*CHROMIUM_ARGS, f"--proxy-server=http://127.0.0.1:{chromium_proxy.port}",
-                  "--proxy-bypass-list=<-loopback>"],
+            # Loopback stays direct, for tests of local servers; page.on("request") still
+            # sees every request a page makes.
+            args=[*CHROMIUM_ARGS, f"--proxy-server=http://127.0.0.1:{chromium_proxy.port}"],
         )
         yield browser
         browser.close()

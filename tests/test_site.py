@@ -172,3 +172,10 @@ def test_starter_strict_mkdocs_build_is_clean(tmp_path):
                             capture_output=True, text=True, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
     assert result.returncode == 0, result.stderr
     assert "WARNING  -" not in result.stderr
+
+
+def test_only_publishable_files_reach_the_site(mini_site):
+    """Data files, templates and print CSS are inputs, never output."""
+    leaked = [p.relative_to(mini_site).as_posix() for p in mini_site.rglob("*")
+              if p.is_file() and (p.suffix in (".yml", ".j2", ".md") or p.parts[len(mini_site.parts)] in ("handbook", "kb", "_data"))]
+    assert leaked == []

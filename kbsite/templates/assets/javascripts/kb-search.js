@@ -117,8 +117,9 @@
         if (sc) hits.push([sc, i]);
         if ((i & 31) === 31 && performance.now() > stop) { i++; setTimeout(step, 0); return; }
       }
-      hits.sort(function (a, b) {
-        return b[0] - a[0] || (docs[a[1]].title < docs[b[1]].title ? -1 : 1);
+      hits.sort(function (a, b) {  // best score, then the shorter (closer) title
+        var ta = docs[a[1]].title, tb = docs[b[1]].title;
+        return b[0] - a[0] || ta.length - tb.length || (ta < tb ? -1 : ta > tb ? 1 : 0);
       });
       show(hits, terms);
     }

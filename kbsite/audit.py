@@ -1,0 +1,324 @@
+"""The offline audit: find every reference in a built site that would load from elsewhere.
+
+A pure module: `audit_site(folder)` reads the output files and returns findings;
+the plugin turns them into a failed build. What counts as a load:
+
+* HTML, SVG and XML: src, srcset, poster, data (object), action, formaction, ping,
+  background, manifest, xlink:href, href on everything but <a>/<area> and
+  navigation-only <link> rels, meta refresh, <?xml-stylesheet?>, and the CSS in
+  <style> elements and style attributes.
+* CSS: url() and @import.
+* JavaScript: a string literal that starts with an absolute URL (http:, https:, ws:,
+  wss:, ftp: or protocol-relative //host). Scripts build requests from strings
+  (fetch, XMLHttpRequest, importScripts, new Worker, script elements), so any such
+  string is reported unless it is listed in JS_ALLOWED with the reason it never loads.
+
+A reference is a finding when it has a scheme other than data: (or, for a link a
+reader follows, when it points back into the site by an absolute path), is
+root-absolute ("/x", which breaks on file:// and under a sub-path), or climbs out of
+the site folder. Plain <a href> links to other sites are allowed, but must carry
+rel="noreferrer" (the pages also send no referrer at all).
+
+The one exception: MkDocs writes 404.html with root-absolute links, because a web
+server shows it for URLs at any depth; on file:// it is never shown. Its
+root-absolute links are allowed; anything external in it is still a finding.
+
+Pages also must not rely on inline scripts or styles (the policy in kbsite.policy
+blocks them) and must carry that policy.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Iterable, Mapping
+from urllib.parse import urlsplit
+
+from . import policy
+
+AUDITED = (".html", ".htm", ".css", ".js", ".mjs", ".svg", ".xml")
+SERVER_ONLY_PAGES = {"404.html"}  # see the module docstring
+LOAD_ATTRS = {"src", "srcset", "poster", "action", "formaction", "ping", "background",
+              "manifest", "xlink:href", "lowsrc", "dynsrc", "longdesc", "codebase", "archive"}
+# <link> rels that name a page a reader may go to, rather than something the browser fetches.
+NAV_RELS = {"alternate", "author", "bookmark", "canonical", "help", "license", "next", "prev",
+            "search", "tag", "me", "external", "nofollow", "noopener", "noreferrer"}
+# The Markdown-facing name of each kind of reference, for messages.
+CONTENT_IMAGE_TAGS = {"img", "source", "picture", "image"}
+EXECUTABLE_SCRIPT_TYPES = {"", "text/javascript", "application/javascript", "module", "module-shim"}
+
+# URL strings in Material's bundle that never turn into a request in a kbsite build.
+# Keyed by output file pattern and exact string; the browser tests prove the silence.
+MATERIAL_BUNDLE = re.compile(r"^assets/javascripts/bundle\.[0-9a-f]+\.min\.js$")
+JS_ALLOWED = {
+    (MATERIAL_BUNDLE, "https://unpkg.com/resize-observer-polyfill"):
+        "loaded only when the browser lacks ResizeObserver (all current browsers have it)",
+    (MATERIAL_BUNDLE, "https://unpkg.com/mermaid@11/dist/mermaid.min.js"):
+        "loaded only for Mermaid diagrams, which kbsite does not enable",
+    (MATERIAL_BUNDLE, "https://api.github.com/repos/"):
+        "fetched only when repo_url is set, which kbsite refuses",
+    (MATERIAL_BUNDLE, "https://api.github.com/users/"):
+        "fetched only when repo_url is set, which kbsite refuses",
+    (re.compile(r"^assets/javascripts/workers/search\.[0-9a-f]+\.min\.js$"), "https://bit.ly/2s3ChXG"):
+        "text of a console warning, never requested",
+}
+NAMESPACE_URLS = re.compile(r"^https?://(www\.)?w3\.org/(1999/xhtml|2000/svg|1999/xlink|1998/Math/MathML"
+                            r"|XML/1998/namespace|2000/xmlns/?)$")
+
+CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))\s*\)""", re.I)
+CSS_IMPORT = re.compile(r"""@import\s+(?:"([^"]*)"|'([^']*)')""", re.I)
+CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+JS_URL = re.compile(r"""["'`]((?:(?:https?|wss?|ftp):)?//[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+[^"'`\s]*)""", re.I)
+REFRESH_URL = re.compile(r"url\s*=\s*['\"]?([^'\"\s;]+)", re.I)
+SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reference that would load from outside the site (or break offline)."""
+
+    output: str  # path inside the site folder, with forward slashes
+    what: str  # e.g. "<img src>", "CSS url()", "script URL string"
+    url: str
+    problem: str
+    fix: str
+    source: str | None = None  # Markdown file (relative to content/) the reference came from
+    line: int | None = None
+
+    def format(self) -> str:
+        where = f"{self.source}:{self.line}" if self.source else self.output
+        via = f" (in {self.output})" if self.source else ""
+        url = f" {self.url!r}" if self.url else ""
+        return f"{where}: {self.what}{url} {self.problem}{via}\n    fix: {self.fix}"
+
+
+@dataclass(frozen=True)
+class Source:
+    """The Markdown file an output page was built from."""
+
+    path: str  # relative to content/
+    text: str
+
+
+def format_findings(findings: list[Finding]) -> str:
+    n = len(findings)
+    head = f"Offline audit: {n} reference{'s' if n != 1 else ''} would load from outside the site or break offline:"
+    return "\n".join([head, *(f.format() for f in findings)])
+
+
+def audit_site(site: Path, sources: Mapping[str, Source] | None = None, site_url: str = "") -> list[Finding]:
+    """Audit every HTML, CSS, JS, SVG and XML file under `site`."""
+    findings: list[Finding] = []
+    for path in sorted(site.rglob("*")):
+        if path.is_file() and path.suffix.lower() in AUDITED:
+            rel = path.relative_to(site).as_posix()
+            text = path.read_text(encoding="utf-8", errors="replace")
+            findings += audit_text(rel, text, site_url)
+    return [_locate(f, sources or {}) for f in findings]
+
+
+def audit_text(rel: str, text: str, site_url: str = "") -> list[Finding]:
+    """Audit one file's text; `rel` is its path in the site (it decides the kind)."""
+    ext = posixpath.splitext(rel)[1].lower()
+    checker = _Checker(rel, site_url)
+    if ext in (".css",):
+        checker.css(text, "CSS")
+    elif ext in (".js", ".mjs"):
+        checker.js(text)
+    else:
+        _MarkupScanner(checker, page=ext in (".html", ".htm")).scan(text)
+    return checker.findings
+
+
+class _Checker:
+    def __init__(self, rel: str, site_url: str):
+        self.rel = rel
+        self.site_url = site_url.rstrip("/") + "/" if site_url else ""
+        self.findings: list[Finding] = []
+
+    def add(self, what: str, url: str, problem: str, fix: str) -> None:
+        self.findings.append(Finding(self.rel, what, url, problem, fix))
+
+    def load(self, what: str, url: str) -> None:
+        """A reference the browser fetches by itself: it must stay inside the folder."""
+        url = url.strip()
+        if not url or url.startswith("#"):
+            return
+        scheme = SCHEME.match(url)
+        if scheme and scheme.group(1).lower() == "data":
+            return
+        if self._self_absolute(url):
+            self.add(what, url, "points into the site by an absolute address, which breaks on file:// "
+                     "and under a sub-path", "use a relative address")
+        elif scheme or url.startswith("//"):
+            self.add(what, url, "loads from outside the site",
+                     "copy the file into the site (content/ or the theme) and refer to it relatively")
+        elif not self._inside(url):
+            self.add(what, url, "climbs out of the site folder", "refer to a file inside the site")
+
+    def link(self, what: str, url: str, rel_attr: str) -> None:
+        """A link a reader follows: other sites are fine, absolute self-links are not."""
+        url = url.strip()
+        if self._self_absolute(url):
+            fix = ("leave site_url unset in mkdocs.yml (MkDocs then writes no absolute canonical links)"
+                   if "canonical" in rel_attr.lower().split() else "use a relative link (to the .md file in Markdown)")
+            self.add(what, url, "points into the site by an absolute address, which breaks on file:// "
+                     "and under a sub-path", fix)
+        elif SCHEME.match(url) and url.split(":", 1)[0].lower() in ("http", "https") or url.startswith("//"):
+            if "noreferrer" not in rel_attr.lower().split():
+                self.add(what, url, "links to another site without rel=\"noreferrer\"",
+                         'add rel="noopener noreferrer" (Markdown links get it automatically)')
+        elif not SCHEME.match(url) and not self._inside(url):
+            self.add(what, url, "climbs out of the site folder", "link to a page inside the site")
+
+    def _self_absolute(self, url: str) -> bool:
+        if self.site_url and url.startswith(self.site_url):
+            return True
+        if url.startswith("/") and not url.startswith("//"):
+            return self.rel not in SERVER_ONLY_PAGES
+        return False
+
+    def _inside(self, url: str) -> bool:
+        path = urlsplit(url).path
+        if not path:
+            return True
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(self.rel), path))
+        return not (joined == ".." or joined.startswith("../"))
+
+    def srcset(self, what: str, value: str) -> None:
+        for candidate in value.split(","):
+            parts = candidate.split()
+            if parts:
+                self.load(what, parts[0])
+
+    def css(self, text: str, where: str) -> None:
+        text = CSS_COMMENT.sub("", text)
+        for m in CSS_IMPORT.finditer(text):
+            self.load(f"{where} @import", m.group(1) or m.group(2) or "")
+        for m in CSS_URL.finditer(text):
+            self.load(f"{where} url()", next(g for g in m.groups() if g is not None))
+
+    def js(self, text: str, where: str = "script URL string") -> None:
+        for m in JS_URL.finditer(text):
+            url = m.group(1)
+            if NAMESPACE_URLS.match(url):
+                continue
+            if any(pattern.match(self.rel) and url.startswith(allowed)
+                   for pattern, allowed in JS_ALLOWED):
+                continue
+            self.add(where, url, "would be requested from outside the site",
+                     "bundle the file with the site and load it by a relative address")
+
+
+class _MarkupScanner(HTMLParser):
+    """Walks HTML, SVG or XML markup and hands each reference to the checker."""
+
+    def __init__(self, checker: _Checker, page: bool):
+        super().__init__(convert_charrefs=True)
+        self.c = checker
+        self.page = page
+        self.in_style = False
+        self.script: str | None = None  # the type of the inline script being read
+        self.has_csp = self.has_referrer = False
+
+    def scan(self, text: str) -> None:
+        self.feed(text)
+        self.close()
+        # Redirect stubs and fragments without <head> are not pages a reader stays on.
+        if self.page and "<head" in text.lower() and not (self.has_csp and self.has_referrer):
+            self.c.add("page", "", "lacks kbsite's Content-Security-Policy or referrer <meta>",
+                       'a custom overrides/main.html must {% extends "kb/base.html" %}')
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k.lower(): v or "" for k, v in attrs}
+        what = lambda name: f"<{tag} {name}>"  # noqa: E731
+        rel = a.get("rel", "").lower()
+        for name, value in a.items():
+            if name == "srcset" or name == "imagesrcset":
+                self.c.srcset(what(name), value)
+            elif name in LOAD_ATTRS or (name == "data" and tag == "object"):
+                self.c.load(what(name), value)
+            elif name == "href":
+                if tag in ("a", "area") or (tag == "link" and rel and set(rel.split()) <= NAV_RELS):
+                    self.c.link(what(name), value, rel)
+                else:
+                    self.c.load(what(name), value)
+            elif name == "style":
+                self.c.css(value, f"<{tag} style>")
+                if self.page:
+                    self.c.add(f"<{tag} style>", value[:60], "is an inline style, which the page's "
+                               "Content-Security-Policy blocks", "move it into a stylesheet")
+            elif name.startswith("on") and self.page and len(name) > 2:
+                self.c.add(f"<{tag} {name}>", value[:60], "is an inline event handler, which the page's "
+                           "Content-Security-Policy blocks", "move it into a script file")
+        if tag == "meta":
+            equiv = a.get("http-equiv", "").lower()
+            if equiv == "refresh":
+                m = REFRESH_URL.search(a.get("content", ""))
+                if m:
+                    self.c.load("<meta refresh>", m.group(1))
+            elif equiv == "content-security-policy" and a.get("content") == policy.META_CSP:
+                self.has_csp = True
+            elif a.get("name", "").lower() == "referrer" and a.get("content") == policy.REFERRER_POLICY:
+                self.has_referrer = True
+        elif tag == "style":
+            self.in_style = True
+        elif tag == "script" and "src" not in a:
+            self.script = a.get("type", "").lower().strip()
+
+    handle_startendtag = handle_starttag
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "style":
+            self.in_style = False
+        elif tag == "script":
+            self.script = None
+
+    def handle_data(self, data: str) -> None:
+        if self.in_style:
+            self.c.css(data, "<style>")
+            if self.page and data.strip():
+                self.c.add("<style>", data.strip()[:60], "is an inline style, which the page's "
+                           "Content-Security-Policy blocks", "move it into a stylesheet")
+        elif self.script is not None:
+            if self.script in EXECUTABLE_SCRIPT_TYPES:
+                self.c.js(data, "inline <script> URL string")
+                if self.page and data.strip():
+                    self.c.add("<script>", data.strip()[:60], "is an inline script, which the page's "
+                               "Content-Security-Policy blocks", "move it into a script file")
+
+    def handle_pi(self, data: str) -> None:
+        if data.lower().startswith("xml-stylesheet"):
+            m = re.search(r"""href\s*=\s*["']([^"']*)""", data)
+            if m:
+                self.c.load("<?xml-stylesheet?>", m.group(1))
+
+
+def _locate(finding: Finding, sources: Mapping[str, Source]) -> Finding:
+    """Point a finding in a page at the Markdown line it came from, if it did."""
+    source = sources.get(finding.output)
+    if source is None or not finding.url:
+        return finding
+    for n, line in enumerate(source.text.splitlines(), start=1):
+        if finding.url in line:
+            fix = finding.fix
+            if finding.what.split()[0].strip("<") in CONTENT_IMAGE_TAGS and finding.problem.startswith("loads"):
+                fix = "download it into content/ (beside the article) and refer to it relatively"
+            return Finding(finding.output, finding.what, finding.url, finding.problem, fix, source.path, n)
+    return finding
+
+
+def check_config(config: Mapping) -> list[str]:
+    """mkdocs.yml settings that would make pages load from elsewhere; each with its fix."""
+    problems = []
+    if config.get("repo_url"):
+        problems.append("remove repo_url: Material would fetch repository facts from GitHub's API")
+    plugins: Iterable[str] = config.get("plugins") or {}
+    for name in ("material/offline", "offline", "material/privacy", "privacy"):
+        if name in plugins:
+            problems.append(f"remove the '{name}' plugin: it adds scripts from unpkg.com; "
+                            "kbsite makes the site offline by itself")
+    return problems

@@ -1,0 +1,254 @@
+"""The printed handbook: one HTML book from the model, laid out by WeasyPrint.
+
+Articles are rendered from their Markdown with a fresh Markdown instance set up
+like the site's, tables and tool cards from the model through the same Renderer
+and templates; links are then pointed at places inside the book, so the print
+CSS can say "see p. N" (target-counter) and print external URLs in text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import posixpath
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import jinja2
+import markdown
+from markupsafe import Markup
+
+from .markdown_ext import EXTERNAL_RE, KbExtension
+from .model import Article, Category, KnowledgeBase, Tool, slugify
+from .pages import GLOSSARY, TOOLS
+from .render import Renderer
+
+FONTS = ("DejaVu Serif", "DejaVu Sans", "DejaVu Sans Mono")  # Debian fonts-dejavu-core/-extra
+
+
+@dataclass(frozen=True)
+class Handbook:
+    """The built PDF and what the site says about it."""
+
+    path: str  # inside site/, e.g. downloads/anonymity-sense-handbook.pdf
+    pdf: bytes
+    pages: int
+
+    @property
+    def size_mb(self) -> str:
+        mb = len(self.pdf) / 1_000_000
+        return f"{mb:.1f}" if mb >= 1 else f"{max(mb, 0.01):.2f}"
+
+
+def handbook_path(site_name: str) -> str:
+    return f"downloads/{slugify(site_name) or 'knowledge-base'}-handbook.pdf"
+
+
+def anchor(src_uri: str, fragment: str, articles: dict[str, Article]) -> str | None:
+    """The id inside the book for a site page (and fragment), or None if not printed.
+
+    Prefixes keep ids apart: `art-` articles, `sec-<slug>--` their headings,
+    `chap-` chapters, `tool-` the tool index, `term-` the glossary.
+    """
+    if src_uri in articles:
+        slug = articles[src_uri].slug
+        return f"sec-{slug}--{fragment}" if fragment else f"art-{slug}"
+    if src_uri == GLOSSARY:
+        return f"term-{fragment}" if fragment else "glossary"
+    if src_uri == TOOLS:
+        return "tools"
+    if src_uri.startswith("tools/") and src_uri.endswith(".md"):
+        return f"tool-{src_uri[6:-3]}"
+    if src_uri.endswith("/index.md") and src_uri.count("/") == 1:
+        return f"chap-{src_uri.split('/')[0]}"
+    if src_uri in ("index.md", "a-z.md"):
+        return "contents"
+    return None
+
+
+class LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
+    """Point every link and id of one article at places inside the book."""
+
+    def __init__(self, md: markdown.Markdown, book: HandbookRenderer):
+        super().__init__(md)
+        self.book = book
+        self.article: Article | None = None
+
+    def run(self, root: etree.Element) -> None:
+        article = self.article
+        assert article is not None
+        here = posixpath.dirname(article.src_uri)
+        for el in root.iter():
+            if el.get("id"):
+                el.set("id", f"sec-{article.slug}--{el.get('id')}")
+            src = el.get("src") if el.tag == "img" else None
+            if src and not urlsplit(src).scheme and not src.startswith("/"):
+                # The book's base is content/, the article's folder is below it.
+                el.set("src", posixpath.normpath(posixpath.join(here, unquote(src))))
+        for parent in list(root.iter()):
+            for n, a in enumerate(list(parent)):
+                if a.tag == "a":
+                    self._link(parent, n, a, article)
+
+    def _link(self, parent: etree.Element, index: int, a: etree.Element, article: Article) -> None:
+        href = a.get("href", "")
+        if EXTERNAL_RE.match(href) or href.startswith("mailto:"):
+            return
+        parts = urlsplit(href)
+        if parts.scheme or parts.netloc:
+            return
+        path = unquote(parts.path)
+        if path.endswith(".html"):
+            path = path[:-5] + ".md"
+        target = (posixpath.normpath(posixpath.join(posixpath.dirname(article.src_uri), path))
+                  if path else article.src_uri)
+        found = anchor(target, parts.fragment, self.book.articles)
+        if found is None:
+            _unwrap(parent, index, a)  # a page the book does not print: keep the words
+            return
+        a.set("href", f"#{found}")
+        if "kb-term" not in a.get("class", ""):
+            a.set("class", (a.get("class", "") + " kb-xref").strip())
+
+
+def _unwrap(parent: etree.Element, index: int, a: etree.Element) -> None:
+    span = etree.Element("span")
+    span.text, span.tail = a.text, a.tail
+    span.extend(list(a))
+    parent.remove(a)
+    parent.insert(index, span)
+
+
+class LinkExtension(markdown.Extension):
+    def __init__(self, book: HandbookRenderer):
+        super().__init__()
+        self.book = book
+        self.processor: LinkTreeprocessor | None = None
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown's API)
+        # After toc (5) has given headings their ids, and after kbsite's glossary links (15).
+        self.processor = LinkTreeprocessor(md, self.book)
+        md.treeprocessors.register(self.processor, "kbsite-handbook-links", 2)
+
+
+class HandbookRenderer(Renderer):
+    """The site's Renderer, with links that point inside the book."""
+
+    def __init__(self, kb: KnowledgeBase, loader: jinja2.BaseLoader, glossary_links: bool = True):
+        super().__init__(kb, jinja2.Environment(loader=loader))
+        self.articles = kb.by_src_uri()
+        self.glossary_links = glossary_links
+
+    def _linker(self, from_src_uri: str):
+        def url(target: Any, fragment: str = "") -> str:
+            src = target if isinstance(target, str) else target.src_uri
+            found = anchor(src, fragment, self.articles)
+            return f"#{found}" if found else ""
+
+        return url
+
+    def markdown(self, extensions: list, configs: dict) -> markdown.Markdown:
+        """A fresh Markdown set up like the site's, plus glossary and in-book links."""
+        site_exts = [e for e in extensions if not isinstance(e, (KbExtension, LinkExtension))]
+        self.kb_ext = KbExtension(self.kb.glossary if self.glossary_links else [])
+        self.link_ext = LinkExtension(self)
+        return markdown.Markdown(extensions=[*site_exts, self.kb_ext, self.link_ext],
+                                 extension_configs=configs)
+
+    def article_html(self, md: markdown.Markdown, article: Article) -> Markup:
+        md.reset()
+        # The same relative glossary URL as the site, so one link rule resolves it.
+        depth = article.src_uri.count("/")
+        self.kb_ext.glossary_url = "../" * depth + GLOSSARY
+        assert self.link_ext.processor is not None
+        self.link_ext.processor.article = article
+        body = md.convert(self.place_markers(article, article.body))
+        return Markup(self.article(article, body, template="handbook/article.html"))
+
+
+def edition(kb: KnowledgeBase) -> dt.datetime | None:
+    """SOURCE_DATE_EPOCH when set, else the newest `updated` date (midnight UTC)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
+    newest = kb.edition_date()
+    return dt.datetime(newest.year, newest.month, newest.day, tzinfo=dt.timezone.utc) if newest else None
+
+
+def book_html(kb: KnowledgeBase, loader: jinja2.BaseLoader, *, description: str = "",
+              language: str = "en", extensions: list | None = None, configs: dict | None = None,
+              glossary_links: bool = True) -> str:
+    """The whole handbook as one HTML document (print CSS inlined)."""
+    book = HandbookRenderer(kb, loader, glossary_links)
+    md = book.markdown(extensions or [], configs or {})
+    chapters = [(c, [(a, book.article_html(md, a)) for a in kb.in_category(c)])
+                for c in kb.categories]
+    chapters = [(c, arts) for c, arts in chapters if arts]
+    tools = [(t, kb.citing(t)) for t in sorted(kb.tools.values(), key=lambda t: t.name.lower())]
+    when = edition(kb)
+    return book._render(
+        "handbook/book.html", "index.md",
+        title=f"{kb.site_name} — Handbook" if kb.site_name else "Handbook",
+        description=description, language=language, chapters=chapters,
+        tools=[(t, arts) for t, arts in tools if arts], terms=kb.glossary,
+        edition=when.date().isoformat() if when else "",
+        created=when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else "",
+        fonts=FONTS,
+    )
+
+
+# The same base URL on every machine: WeasyPrint names each image by an MD5 of its URL,
+# so a URL holding the build folder would change the PDF's bytes (and hash the path into it).
+VIRTUAL_ROOT = "/kbsite-content"
+
+
+def render_pdf(html: str, base: Path) -> tuple[bytes, int]:
+    """PDF bytes and page count. Nothing outside `base` and no network is reachable."""
+    import weasyprint
+
+    document = weasyprint.HTML(string=html, base_url=f"file://{VIRTUAL_ROOT}/",
+                               url_fetcher=local_fetcher(base)).render()
+    # The file identifier is an MD5 of the PDF's own objects: set by content, not time.
+    pdf = document.write_pdf(pdf_identifier=True)
+    return pdf, len(document.pages)
+
+
+def local_fetcher(root: Path):
+    """A URL fetcher for data: URLs and files under `root`; it refuses everything else.
+
+    Images come without their metadata, as on the site (kbsite.images).
+    """
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    from . import images
+    from .policy import content_type
+
+    root = root.resolve()
+
+    class LocalFetcher(URLFetcher):
+        def fetch(self, url: str, headers=None):
+            if not url.startswith("file:"):
+                return super().fetch(url, headers)
+            rel = posixpath.normpath(unquote(urlsplit(url).path))
+            path = (root / rel.removeprefix(VIRTUAL_ROOT + "/")).resolve()  # resolves "..": no way out
+            if not rel.startswith(VIRTUAL_ROOT + "/") or not path.is_relative_to(root):
+                raise ValueError(f"handbook: refusing to read outside the content folder: {url}")
+            data = path.read_bytes()
+            if images.is_image(path.name):
+                data = images.strip(data, path.name)
+            return URLFetcherResponse(url, data, {"Content-Type": content_type(path.name)})
+
+    return LocalFetcher(allowed_protocols=("file", "data"), allow_redirects=False)
+
+
+def build(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_links: bool = True) -> Handbook:
+    """The handbook for an MkDocs config that the kbsite plugin has set up."""
+    html = book_html(kb, loader, description=config.site_description or "",
+                     language=config.theme.get("language") or "en",
+                     extensions=list(config.markdown_extensions), configs=dict(config.mdx_configs),
+                     glossary_links=glossary_links)
+    pdf, pages = render_pdf(html, Path(config.docs_dir))
+    return Handbook(handbook_path(kb.site_name), pdf, pages)

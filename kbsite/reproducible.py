@@ -1,0 +1,38 @@
+"""Output that does not depend on the machine, folder, clock or umask of the build."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from mkdocs.utils import get_build_timestamp
+
+from .model import KnowledgeBase
+
+DIR_MODE, FILE_MODE = 0o755, 0o644
+
+
+def default_source_date_epoch(kb: KnowledgeBase) -> None:
+    """Without SOURCE_DATE_EPOCH, date the build by its newest article.
+
+    MkDocs, the sitemap's gzip header and the bundle read the build time from
+    SOURCE_DATE_EPOCH; the newest `updated:` date keeps two builds of the same
+    content identical without the builder having to know the variable.
+    """
+    edition = kb.edition_date()
+    if "SOURCE_DATE_EPOCH" not in os.environ and edition is not None:
+        midnight = dt.datetime.combine(edition, dt.time(), tzinfo=dt.timezone.utc)
+        os.environ["SOURCE_DATE_EPOCH"] = str(int(midnight.timestamp()))
+
+
+def normalize_tree(root: Path) -> None:
+    """Fixed permissions (not the builder's umask) and mtimes (the build time)."""
+    stamp = get_build_timestamp()
+    for path in sorted(root.rglob("*"), reverse=True):  # children before their folder
+        if path.is_symlink():
+            continue
+        path.chmod(DIR_MODE if path.is_dir() else FILE_MODE)
+        os.utime(path, (stamp, stamp))
+    root.chmod(DIR_MODE)
+    os.utime(root, (stamp, stamp))

@@ -1,0 +1,240 @@
+"""The shipped nginx server block and torrc, run for real: nginx on loopback, tor --verify-config."""
+
+from __future__ import annotations
+
+import html.parser
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from email.message import Message
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+
+from hosting_build import ROOT
+from kbsite import deploy
+from kbsite.policy import CSP, HEADERS
+
+DEPLOY = ROOT / "deploy"
+TYPES = {".js": "text/javascript", ".css": "text/css", ".pdf": "application/pdf",
+         ".svg": "image/svg+xml", ".woff2": "font/woff2", ".html": "text/html"}
+
+
+def test_shipped_files_are_generated_from_the_policy():
+    assert (DEPLOY / "nginx-kbsite.conf").read_text(encoding="utf-8") == deploy.nginx_conf()
+    assert (DEPLOY / "torrc").read_text(encoding="utf-8") == deploy.torrc()
+    conf = (DEPLOY / "nginx-kbsite.conf").read_text(encoding="utf-8")
+    assert f'add_header Content-Security-Policy "{CSP}" always;' in conf
+    assert "frame-ancestors 'none'" in CSP
+
+
+def test_only_loopback_or_a_socket_is_accepted():
+    with pytest.raises(ValueError):
+        deploy.nginx_conf(listen="0.0.0.0:80")
+    listens = re.findall(r"^\s*listen\s+(\S+);", (DEPLOY / "nginx-kbsite.conf").read_text(), re.M)
+    assert listens == ["unix:/run/kbsite/nginx.sock"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Nginx:
+    """nginx in the foreground with a temporary main config around a server block."""
+
+    def __init__(self, work: Path, server_block: str, socket_path: Path | None = None):
+        self.port = _free_port()
+        work.mkdir(parents=True, exist_ok=True)
+        listen = f"unix:{socket_path}" if socket_path else f"127.0.0.1:{self.port}"
+        server_block = server_block.replace("listen unix:/run/kbsite/nginx.sock;", f"listen {listen};")
+        assert f"listen {listen};" in server_block
+        user = "user root root;\n" if os.geteuid() == 0 else ""  # workers must read pytest's 0700 tmp
+        temp = "".join(f"    {k}_temp_path {work}/{k};\n"
+                       for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        (work / "nginx.conf").write_text(
+            f"{user}daemon off;\nworker_processes 1;\npid {work}/nginx.pid;\nerror_log {work}/error.log;\n"
+            f"events {{}}\nhttp {{\n{temp}{server_block}}}\n", encoding="utf-8")
+        self.proc = subprocess.Popen(["nginx", "-p", str(work), "-c", str(work / "nginx.conf")],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for _ in range(100):
+            try:
+                if socket_path:
+                    with socket.socket(socket.AF_UNIX) as s:
+                        s.connect(str(socket_path))
+                else:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(self.proc.stdout.read().decode())
+                time.sleep(0.05)
+        raise RuntimeError("nginx did not start")
+
+    def get(self, path: str) -> tuple[int, Message, bytes]:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def served(canary_build, tmp_path_factory):
+    """The built site, plus one file of each type to probe, served at / by the shipped config."""
+    work = tmp_path_factory.mktemp("nginx")
+    root = work / "www"
+    shutil.copytree(canary_build.site, root)
+    for suffix in (".pdf", ".svg", ".woff2"):
+        (root / "assets" / f"probe{suffix}").write_bytes(b"probe")
+    shipped = (DEPLOY / "nginx-kbsite.conf").read_text(encoding="utf-8")
+    server = Nginx(work / "run", shipped.replace("root /srv/kbsite/current;", f"root {root};"))
+    yield server, root
+    server.stop()
+
+
+def _assert_headers(headers: Message, where: str) -> None:
+    for name, value in HEADERS.items():
+        assert headers.get(name) == value, (where, name)
+    assert headers.get("Server") == "nginx", where  # server_tokens off: no version
+
+
+def test_every_file_answers_200_with_all_headers_and_its_type(served):
+    server, root = served
+    files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    assert len(files) > 40
+    for name in files:
+        status, headers, body = server.get("/" + name)
+        assert status == 200, name
+        _assert_headers(headers, name)
+        assert body == (root / name).read_bytes()
+        suffix = Path(name).suffix
+        if suffix in TYPES:
+            assert headers["Content-Type"].split(";")[0] == TYPES[suffix], name
+    assert server.get("/")[0] == 200
+
+
+def test_missing_path_gets_the_sites_own_404(served):
+    server, root = served
+    status, headers, body = server.get("/no/such/page.html")
+    assert status == 404
+    _assert_headers(headers, "404")
+    assert body == (root / "404.html").read_bytes()
+
+
+def test_no_directory_listing(served):
+    server, root = served
+    for folder in ("/assets/", "/assets/javascripts/lunr/", "/search/"):
+        status, headers, body = server.get(folder)
+        assert status == 404, folder
+        assert b"Index of" not in body and b"lunr.de.min.js" not in body
+        _assert_headers(headers, folder)
+
+
+class _Links(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("href", "src") and value:
+                self.links.append(value)
+
+
+def test_site_under_a_sub_path_has_no_broken_link(canary_build, tmp_path):
+    server = Nginx(tmp_path / "run", deploy.nginx_conf(root=str(canary_build.site), mount="/kb/"))
+    try:
+        assert server.get("/kb")[0] == 200  # redirected to /kb/
+        assert server.get("/index.html")[0] == 404  # nothing outside the mount
+        base = f"http://127.0.0.1:{server.port}"
+        todo, seen, broken = [f"{base}/kb/"], set(), []
+        while todo:
+            url = todo.pop()
+            if url in seen:
+                continue
+            seen.add(url)
+            status, headers, body = server.get(urlsplit(url).path)
+            if status != 200:
+                broken.append(url)
+                continue
+            _assert_headers(headers, url)
+            if headers["Content-Type"].startswith("text/html"):
+                parser = _Links()
+                parser.feed(body.decode("utf-8"))
+                for link in parser.links:
+                    target = urljoin(url, link).split("#")[0]
+                    if target.startswith(base):
+                        todo.append(target)
+                    else:
+                        assert urlsplit(target).scheme in ("https", "http", "mailto"), (url, link)
+        assert broken == []
+        pages = {"/kb/" + p.relative_to(canary_build.site).as_posix()
+                 for p in canary_build.site.rglob("*.html")} - {"/kb/404.html"}
+        reached = {urlsplit(u).path for u in seen} | {"/kb/index.html"}
+        assert pages <= reached
+        assert "/kb/network/night-street.jpg" in reached
+        status, _, body = server.get("/kb/missing.html")
+        assert status == 404 and body == (canary_build.site / "404.html").read_bytes()
+    finally:
+        server.stop()
+
+
+def test_shipped_unix_socket_listener(canary_build, tmp_path):
+    import http.client
+
+    class UnixConnection(http.client.HTTPConnection):
+        def connect(self):
+            self.sock = socket.socket(socket.AF_UNIX)
+            self.sock.connect(str(sock))
+
+    sock = tmp_path / "nginx.sock"
+    shipped = (DEPLOY / "nginx-kbsite.conf").read_text(encoding="utf-8")
+    server = Nginx(tmp_path / "run", shipped.replace("root /srv/kbsite/current;", f"root {canary_build.site};"),
+                   socket_path=sock)
+    try:
+        assert sock.stat().st_mode & 0o777 == 0o666  # tor's access is decided by the folder
+        conn = UnixConnection("kbsiteexampleonionaddress.onion")
+        conn.request("GET", "/network")  # a folder without the slash: redirected, relatively
+        resp = conn.getresponse()
+        resp.read()
+        assert resp.status == 301 and resp.getheader("Location") == "/network/"
+        conn.request("GET", "/network/")
+        resp = conn.getresponse()
+        assert resp.status == 200 and resp.read() == (canary_build.site / "network" / "index.html").read_bytes()
+        _assert_headers(resp.headers, "unix socket")
+    finally:
+        server.stop()
+
+
+def _torrc_in(tmp_path: Path) -> Path:
+    hs = tmp_path / "hs"
+    hs.mkdir(mode=0o700)
+    text = (DEPLOY / "torrc").read_text(encoding="utf-8")
+    text = text.replace(deploy.DEFAULT_HS_DIR, f"{hs}/").replace(
+        "unix:/run/kbsite/nginx.sock", f"unix:{tmp_path}/nginx.sock")
+    assert str(hs) in text and str(tmp_path / "nginx.sock") in text
+    torrc = tmp_path / "torrc"
+    torrc.write_text(text + f"DataDirectory {tmp_path}/data\nSocksPort 0\n", encoding="utf-8")
+    return torrc
+
+
+def test_tor_accepts_the_shipped_torrc(tmp_path):
+    torrc = _torrc_in(tmp_path)
+    result = subprocess.run(["tor", "--verify-config", "-f", str(torrc)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+    assert "Configuration was valid" in result.stdout
+    # The check can fail: a port tor cannot parse is refused.
+    torrc.write_text(torrc.read_text().replace("HiddenServicePort 80 unix:", "HiddenServicePort 80 nonsense:"))
+    assert subprocess.run(["tor", "--verify-config", "-f", str(torrc)], capture_output=True).returncode != 0

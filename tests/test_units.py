@@ -1,0 +1,72 @@
+"""Plain-module tests, no build: YAML lines, glossary linking, related articles."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import markdown
+
+from kbsite import yamlsrc
+from kbsite.markdown_ext import KbExtension
+from kbsite.model import Article, Category, GlossaryTerm, KnowledgeBase, resolve_related
+
+
+def test_yaml_lines_follow_keys_and_items():
+    data, lines = yamlsrc.load("title: T\ntools:\n  - id: a\n    why: b\n  - id: c\n", first_line=2)
+    assert data["tools"][1]["id"] == "c"
+    assert lines[("title",)] == 2
+    assert lines[("tools", 0, "id")] == 4
+    assert lines[("tools", 1, "id")] == 6
+    assert yamlsrc.line_of(lines, ("tools", 1, "missing")) == 6
+    assert yamlsrc.field_name(("tables", "x", "rows", 0, "role")) == "tables.x.rows[0].role"
+
+
+def test_yaml_keeps_impossible_date_as_text():
+    data, _ = yamlsrc.load("updated: 2026-02-30\n")
+    assert data["updated"] == "2026-02-30"
+
+
+def render(text: str, glossary_url: str | None = "../glossary.md") -> str:
+    ext = KbExtension([GlossaryTerm("Tor", "d"), GlossaryTerm("Tor Browser", "d"),
+                       GlossaryTerm("OPSEC", "d", ("operational security",))])
+    ext.glossary_url = glossary_url
+    return markdown.markdown(text, extensions=[ext])
+
+
+def test_first_use_of_each_term_links_longest_match_first():
+    html = render("Tor Browser uses Tor. Tor again, and operational security, then OPSEC.")
+    assert html.count('href="../glossary.md#tor-browser"') == 1
+    assert html.count('href="../glossary.md#tor"') == 1
+    assert html.count('href="../glossary.md#opsec"') == 1
+    assert '<a class="kb-term" href="../glossary.md#opsec">operational security</a>' in html
+
+
+def test_terms_in_code_headings_and_links_are_left_alone():
+    html = render("# Tor\n\n`Tor` and [Tor](x.md) and *Tor* here")
+    assert "<h1>Tor</h1>" in html and "<code>Tor</code>" in html and '<a href="x.md">Tor</a>' in html
+    assert '<em><a class="kb-term" href="../glossary.md#tor">Tor</a></em>' in html
+
+
+def test_words_containing_a_term_are_not_linked():
+    assert "kb-term" not in render("A torrent, a Toronto visit, a mentor.")
+
+
+def test_no_glossary_url_means_no_links_but_external_links_marked():
+    html = render("Tor and [site](https://example.org/)", glossary_url=None)
+    assert "kb-term" not in html
+    assert 'rel="noopener noreferrer"' in html and "(external site)" in html
+
+
+def test_related_fills_to_three_by_category_then_tags():
+    net, dev = Category("net", "Net", "d", 1), Category("dev", "Dev", "d", 2)
+
+    def art(slug, cat, tags, related=()):
+        return Article(slug, cat, slug.title(), "s", tuple(tags), dt.date(2026, 1, 1), "", 1,
+                       related_slugs=tuple(related))
+
+    arts = [art("a", net, ["x"], ["e"]), art("b", net, []), art("c", dev, ["x"]),
+            art("d", dev, []), art("e", dev, [])]
+    kb = KnowledgeBase("S", [net, dev], {}, [], {}, arts)
+    resolve_related(kb)
+    assert [r.slug for r in arts[0].related] == ["e", "b", "c"]  # explicit, same category, shared tag
+    assert all(len(a.related) >= 3 and a not in a.related for a in arts)
