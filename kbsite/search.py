@@ -24,7 +24,7 @@ INDEX_DIR = "search"
 SHARD_BYTES = 300_000  # one part's parse stays a few milliseconds on a slow laptop
 
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MARKUP = re.compile(r"<[^>]+>|\{:[^}]*\}|`+|\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
+_MARKUP = re.compile(r"<[^>]+>|\{:[^}]*\}|[`*]+|__")  # a lone _ may be part of a word
 _LINE_START = re.compile(r"^\s*(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s?|!!!\s*\w+|\?\?\?\+?\s*\w+)", re.M)
 _SPACE = re.compile(r"\s+")
 # Addresses are indexed without their scheme: the index is a script, and the
