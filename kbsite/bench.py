@@ -124,7 +124,7 @@ def search_timing(browser, page_file: Path, query: str) -> dict:
     }""")
     page.click(".kb-search__input")
     page.keyboard.type(query)
-    page.wait_for_function("window.__kbT.all !== null", timeout=30000)
+    page.wait_for_function("() => window.__kbT.all !== null", timeout=30000)
     page.wait_for_timeout(500)
     r = page.evaluate("""() => ({t: __kbT, click: __kbClick, long: __kbLong,
       results: document.querySelectorAll('.kb-search__list li').length,
@@ -202,8 +202,11 @@ def bench_handbook(work: Path) -> dict | None:
         return None
     root = work / "kb-300" / "kbsite"
     wall, peak = run_measured([sys.executable, "-m", "kbsite.cli", "pdf"], root)
+    from pypdf import PdfReader
+
+    pdf = next((root / "site" / "downloads").glob("*.pdf"))
     return {"articles": 300, "pdf_s": round(wall, 1), "s_per_article": round(wall / 300, 3),
-            "peak_rss_mb": round(peak / 2**20, 1)}
+            "peak_rss_mb": round(peak / 2**20, 1), "pages": len(PdfReader(pdf).pages)}
 
 
 def table(results: dict) -> str:
@@ -231,8 +234,9 @@ def table(results: dict) -> str:
                      f"{s['first_results_ms']:.0f} ms, all parts searched {s['all_results_ms']:.0f} ms, longest task "
                      f"while searching {s['longest_task_search_ms']:.0f} ms (page load: {s['longest_task_page_load_ms']:.0f} ms)")
     h = results.get("handbook")
-    lines.append(f"handbook PDF at 300 articles: {h['pdf_s']:.1f} s = {h['s_per_article']:.3f} s/article" if h
-                 else "handbook PDF: not measured (kbsite.handbook is not in this tree)")
+    lines.append(f"handbook PDF at 300 articles: {h['pdf_s']:.1f} s = {h['s_per_article']:.3f} s/article, "
+                 f"{h['pages']} pages, peak {h['peak_rss_mb']:.0f} MB" if h
+                 else "handbook PDF: not measured (--quick, or no kbsite.handbook in this tree)")
     return "\n".join(lines)
 
 
@@ -250,7 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     pw, browser = _browser()
     try:
-        results: dict = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                cwd=Path(__file__).parent).stdout.strip()
+        results: dict = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "commit": commit,
                          "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                          "quick": args.quick, "sizes": [], "search": []}
         for n in sizes:
@@ -259,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             results["sizes"].append(bench_size(n, work, rounds, stock_full, browser))
             if n <= 1000:
                 results["search"].append({"articles": n, **bench_search(n, work, browser)})
-        if 300 in sizes:
+        if 300 in sizes and not args.quick:  # the PDF alone takes over a minute at 300
             results["handbook"] = bench_handbook(work)
     finally:
         browser.close()
