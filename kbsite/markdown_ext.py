@@ -39,14 +39,10 @@ class KbTreeprocessor(Treeprocessor):
                 mark_external(a)
         if self.ext.pattern is not None and self.ext.glossary_url is not None:
             self.linked: set[str] = set()
-            # The terms the page holds at all, in one pass: the walk ends once each is linked.
-            text = " ".join(root.itertext())
-            self.wanted = {self.ext.terms[m.group(0).lower()].anchor for m in self.ext.pattern.finditer(text)}
-            if self.wanted:
-                self._link_terms(root)
+            self._link_terms(root)
 
     def _link_terms(self, parent: etree.Element) -> None:
-        if parent.tag in SKIP_TAGS or len(self.linked) == len(self.wanted):
+        if parent.tag in SKIP_TAGS:
             return
         parent.text = self._split(parent, parent.text, 0)
         for child in list(parent):
