@@ -424,8 +424,10 @@ def _start_tag(scanner: HTMLParser, text: str, i: int) -> int:
         scanner.handle_startendtag(tag, attrs)
     else:
         scanner.handle_starttag(tag, attrs)
-        if tag in scanner.CDATA_CONTENT_ELEMENTS:
-            scanner.set_cdata_mode(tag)
+    if tag in scanner.CDATA_CONTENT_ELEMENTS:
+        # Browsers ignore the "/" of <script/>: what follows is script text, so it is read
+        # as such (HTMLParser hands it over as plain text, which the scanner read the same way).
+        scanner.set_cdata_mode(tag)
     if clean is not None and tag not in _STATEFUL and len(scanner.c.findings) == found and endpos == gt + 1:
         clean.add(key)
     return endpos

@@ -71,6 +71,11 @@ def test_unclosed_script_is_still_read():
     assert audit.audit_text("x.html", text)[0].url == "https://example.org/"
 
 
+def test_self_closed_script_is_still_read():
+    text = "<script/>fetch('https://example.org/')</script>"
+    assert [f.url for f in audit.audit_text("x.html", text)][:1] == ["https://example.org/"]
+
+
 def test_same_events_on_every_built_page(synth_root, starter_site):
     pages = sorted((synth_root / "site").rglob("*.html")) + sorted(starter_site.rglob("*.html"))
     pages += sorted(starter_site.rglob("*.svg"))
