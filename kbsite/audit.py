@@ -110,15 +110,22 @@ def format_findings(findings: list[Finding]) -> str:
     return "\n".join([head, *(f.format() for f in findings)])
 
 
-def audit_site(site: Path, sources: Mapping[str, Source] | None = None, site_url: str = "") -> list[Finding]:
-    """Audit every HTML, CSS, JS, SVG and XML file under `site`."""
-    findings: list[Finding] = []
+def audit_site(site: Path, sources: Mapping[str, Source] | None = None, site_url: str = "",
+               skip: set[str] = frozenset(), earlier: list[Finding] = ()) -> list[Finding]:
+    """Audit every HTML, CSS, JS, SVG and XML file under `site`.
+
+    Files in `skip` were audited already (from the text MkDocs wrote), with the
+    `earlier` findings; the result is in file order either way."""
+    findings: list[Finding] = list(earlier)
     clean: set[tuple] = set()  # start tags already found clean, shared by all files
     for path in sorted(site.rglob("*")):
         if path.is_file() and path.suffix.lower() in AUDITED:
             rel = path.relative_to(site).as_posix()
+            if rel in skip:
+                continue
             text = path.read_text(encoding="utf-8", errors="replace")
             findings += audit_text(rel, text, site_url, clean)
+    findings.sort(key=lambda f: f.output)  # stable: a file's findings keep their order
     return [_locate(f, sources or {}) for f in findings]
 
 

@@ -13,6 +13,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
 from . import audit, handbook, images, load, policy, reproducible
+from .audit_pool import PageAuditor
 from .config import KbConfig
 from .errors import ContentErrors
 from .markdown_ext import KbExtension
@@ -59,6 +60,8 @@ class KbPlugin(BasePlugin[KbConfig]):
         dirs.insert(1 if config.theme.custom_dir else 0, str(TEMPLATES))
         config.extra_css.insert(0, "assets/stylesheets/kbsite.css")
         self.sources: dict[str, audit.Source] = {}
+        # `serve` rebuilds often and keeps threads: audit there after the build only.
+        self.page_auditor = None if self.serving else PageAuditor(config.site_url or "")
         self.generated = {p.src_uri: p for p in generated_pages(self.kb)}
         self.articles = self.kb.by_src_uri()
         if not config.nav:
@@ -144,8 +147,13 @@ class KbPlugin(BasePlugin[KbConfig]):
         env.globals["kb_search_parts"] = len(self.search_parts)
         return env
 
+    # Last, so the audit sees exactly what MkDocs writes.
+    @event_priority(-100)
     def on_post_page(self, output: str, page: Page, config) -> str:
-        return squeeze(output)
+        output = squeeze(output)
+        if self.page_auditor is not None:
+            self.page_auditor.submit(page.file.dest_uri, output)
+        return output
 
     def on_serve(self, server, config, builder):
         # Preview with the same headers as production; see kbsite.serve for livereload.
@@ -158,7 +166,10 @@ class KbPlugin(BasePlugin[KbConfig]):
     # A failure stops `kbsite build` before it swaps the new folder in.
     @event_priority(-50)
     def _audit_output(self, config) -> None:
-        findings = audit.audit_site(Path(config.site_dir), self.sources, config.site_url or "")
+        pages = self.page_auditor.findings() if self.page_auditor else []
+        skip = self.page_auditor.audited if self.page_auditor else set()
+        findings = audit.audit_site(Path(config.site_dir), self.sources, config.site_url or "",
+                                    skip=skip, earlier=pages)
         if findings:
             raise PluginError(audit.format_findings(findings))
 

@@ -1,0 +1,51 @@
+"""Audit pages on the second core while MkDocs renders the next ones.
+
+The audit reads every output file (17% of a 1,000-article build when run after
+the build). Pages are audited from the exact HTML MkDocs is about to write
+(`on_post_page`, last), in a spawned worker process, so that time overlaps page
+rendering; `on_post_build` audits the remaining files and collects the pages.
+A spawned worker imports only this module's dependencies, so it costs little
+memory and is safe even when the build process has threads (`mkdocs serve`).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
+
+from .audit import Finding, audit_text
+
+BATCH = 40  # pages per task: fewer round trips, still overlapping the build
+
+
+def _audit_batch(pages: list[tuple[str, str]], site_url: str) -> list[Finding]:
+    clean: set[tuple] = set()
+    return [f for rel, text in pages for f in audit_text(rel, text, site_url, clean)]
+
+
+class PageAuditor:
+    def __init__(self, site_url: str):
+        self.site_url = site_url
+        self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self.batch: list[tuple[str, str]] = []
+        self.futures: list[Future] = []
+        self.audited: set[str] = set()
+
+    def submit(self, rel: str, html: str) -> None:
+        self.audited.add(rel)
+        self.batch.append((rel, html))
+        if len(self.batch) >= BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.batch:
+            self.futures.append(self.pool.submit(_audit_batch, self.batch, self.site_url))
+            self.batch = []
+
+    def findings(self) -> list[Finding]:
+        """Wait for every page; the worker process ends here."""
+        self._flush()
+        try:
+            return [f for future in self.futures for f in future.result()]
+        finally:
+            self.pool.shutdown()
