@@ -41,6 +41,15 @@ def mini(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def built_mini(tmp_path_factory) -> Path:
+    """The mini fixture built once per session; returns its root. Copy it before changing it."""
+    root = copy_site(tmp_path_factory.mktemp("built-mini"), "mini")
+    result = run_kbsite("build", cwd=root)
+    assert result.returncode == 0, result.stderr
+    return root
+
+
+@pytest.fixture(scope="session")
 def starter_site(tmp_path_factory) -> Path:
     """The shipped starter content, built once per test session; returns site/."""
     root = copy_site(tmp_path_factory.mktemp("starter"), "starter")

@@ -10,18 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_site, run_kbsite
+from conftest import run_kbsite
 
 TAILS = "content/devices/what-is-tails.md"
 VPN = "content/network/tor-vs-vpn.md"
-
-
-@pytest.fixture(scope="module")
-def built_mini(tmp_path_factory) -> Path:
-    root = copy_site(tmp_path_factory.mktemp("built"), "mini")
-    result = run_kbsite("build", cwd=root)
-    assert result.returncode == 0, result.stderr
-    return root
 
 
 @pytest.fixture

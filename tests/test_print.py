@@ -7,14 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_site, run_kbsite
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    root = copy_site(tmp_path_factory.mktemp("print"), "mini")
-    result = run_kbsite("build", cwd=root)
-    assert result.returncode == 0, result.stderr
-    return root / "site"
+def site(built_mini) -> Path:
+    return built_mini / "site"
 
 
 @pytest.fixture(scope="module")
