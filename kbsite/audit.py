@@ -126,7 +126,12 @@ def audit_site(site: Path, sources: Mapping[str, Source] | None = None, site_url
             text = path.read_text(encoding="utf-8", errors="replace")
             findings += audit_text(rel, text, site_url, clean)
     findings.sort(key=lambda f: f.output)  # stable: a file's findings keep their order
-    return [_locate(f, sources or {}) for f in findings]
+    return locate(findings, sources or {})
+
+
+def locate(findings: list[Finding], sources: Mapping[str, Source]) -> list[Finding]:
+    """Point findings in pages at the Markdown lines they came from, where they did."""
+    return [_locate(f, sources) for f in findings]
 
 
 def audit_text(rel: str, text: str, site_url: str = "", clean: set[tuple] | None = None) -> list[Finding]:

@@ -54,7 +54,7 @@ class KbTreeprocessor(Treeprocessor):
         if not text:
             return text
         pieces: list[tuple[str, str, str]] = []  # (text before, word, anchor)
-        rest, pos = text, 0
+        pos = 0
         for match in self.ext.pattern.finditer(text):
             term = self.ext.terms[match.group(0).lower()]
             if term.anchor in self.linked:

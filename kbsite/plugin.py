@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -24,7 +23,6 @@ from .render import Renderer
 from .search import INDEX_DIR, shards
 from .htmlsize import squeeze
 
-log = logging.getLogger("mkdocs.plugins.kbsite")
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -59,7 +57,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         dirs = config.theme.dirs
         dirs.insert(1 if config.theme.custom_dir else 0, str(TEMPLATES))
         config.extra_css.insert(0, "assets/stylesheets/kbsite.css")
-        self.sources: dict[str, audit.Source] = {}
+        self.page_files: dict[str, File] = {}  # output path -> Markdown file, for audit messages
         # `serve` rebuilds often and keeps threads: audit there after the build only.
         self.page_auditor = None if self.serving else PageAuditor(config.site_url or "")
         self.generated = {p.src_uri: p for p in generated_pages(self.kb)}
@@ -119,8 +117,7 @@ class KbPlugin(BasePlugin[KbConfig]):
 
     def on_page_markdown(self, markdown: str, page: Page, config, files) -> str:
         if page.file.src_uri not in self.generated:
-            # So the audit can point at the Markdown line a reference came from.
-            self.sources[page.file.dest_uri] = audit.Source(page.file.src_uri, page.file.content_string)
+            self.page_files[page.file.dest_uri] = page.file
         article = self.articles.get(page.file.src_uri)
         self.md_ext.glossary_url = None
         if article is None:
@@ -168,10 +165,13 @@ class KbPlugin(BasePlugin[KbConfig]):
     def _audit_output(self, config) -> None:
         pages = self.page_auditor.findings() if self.page_auditor else []
         skip = self.page_auditor.audited if self.page_auditor else set()
-        findings = audit.audit_site(Path(config.site_dir), self.sources, config.site_url or "",
+        findings = audit.audit_site(Path(config.site_dir), site_url=config.site_url or "",
                                     skip=skip, earlier=pages)
         if findings:
-            raise PluginError(audit.format_findings(findings))
+            # Only now read the Markdown of pages with findings, to name the line.
+            sources = {f.output: audit.Source(file.src_uri, file.content_string)
+                       for f in findings if (file := self.page_files.get(f.output))}
+            raise PluginError(audit.format_findings(audit.locate(findings, sources)))
 
     # Last, after every plugin that writes into site_dir (handbook, audit).
     @event_priority(-100)

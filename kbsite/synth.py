@@ -36,6 +36,19 @@ COMMON = ("the a of to and in is that it for on with as your you be can by this 
 SYLLABLES = ("ka ri to ve lan mo su pe dri ne fal cor bin tes lu gra mir po sen dal vi hu "
              "qua zet or el an is um ter ber nos cal fi wen rod pla jas tri kes").split()
 
+# The same Markdown set-up for kbsite and stock Material, so both render the same work.
+SHARED_CONFIG = """\
+markdown_extensions:
+  - tables
+  - attr_list
+  - admonition
+  - toc:
+      permalink: false
+  - pymdownx.details
+extra:
+  generator: false
+"""
+
 KB_CONFIG = """\
 site_name: Synthetic KB
 docs_dir: content
@@ -49,16 +62,7 @@ theme:
   features: [navigation.indexes, navigation.prune]
 plugins:
   - kbsite
-markdown_extensions:
-  - tables
-  - attr_list
-  - admonition
-  - toc:
-      permalink: false
-  - pymdownx.details
-extra:
-  generator: false
-"""
+""" + SHARED_CONFIG
 
 
 class _Words:
@@ -194,16 +198,7 @@ theme:
   features: [navigation.indexes{prune}]
 plugins:
   - search
-markdown_extensions:
-  - tables
-  - attr_list
-  - admonition
-  - toc:
-      permalink: false
-  - pymdownx.details
-extra:
-  generator: false
-"""
+""" + SHARED_CONFIG
 
 
 def write_stock(kb_root: Path, dest: Path, prune: bool) -> Path:

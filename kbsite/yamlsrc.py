@@ -66,9 +66,8 @@ def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int], offset: int) ->
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             k = key.value
-            lines[path + (k,)] = key.start_mark.line + offset
             _walk(value, path + (k,), lines, offset)
-            lines[path + (k,)] = key.start_mark.line + offset
+            lines[path + (k,)] = key.start_mark.line + offset  # the key's line, not its value's
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _walk(item, path + (i,), lines, offset)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -19,6 +20,16 @@ def run_kbsite(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Com
     """Run the real command line; never raises on a non-zero exit."""
     full_env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600", "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run([*KBSITE, *args], cwd=cwd, env=full_env, capture_output=True, text=True)
+
+
+def tree_digest(folder: Path) -> str:
+    """A hash of every path and file below `folder`: equal means byte-for-byte unchanged."""
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        h.update(path.relative_to(folder).as_posix().encode())
+        if path.is_file():
+            h.update(path.read_bytes())
+    return h.hexdigest()
 
 
 def copy_site(tmp_path: Path, name: str = "mini") -> Path:

@@ -3,12 +3,11 @@ and names its file; what is allowed stays allowed; a failing audit fails the bui
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
 
-from conftest import run_kbsite
+from conftest import run_kbsite, tree_digest
 from kbsite import audit, policy
 
 HEAD = (f'<head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="{policy.META_CSP}">'
@@ -159,18 +158,10 @@ def test_config_that_loads_from_elsewhere_is_refused():
     assert audit.check_config({"plugins": {"search": None, "kbsite": None}}) == []
 
 
-def _tree_digest(folder: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        if p.is_file():
-            h.update(p.relative_to(folder).as_posix().encode() + p.read_bytes())
-    return h.hexdigest()
-
-
 def test_a_failing_audit_fails_the_build_and_keeps_the_old_site(mini):
     first = run_kbsite("build", cwd=mini)
     assert first.returncode == 0, first.stderr
-    before = _tree_digest(mini / "site")
+    before = tree_digest(mini / "site")
     article = mini / "content" / "devices" / "what-is-tails.md"
     lines = article.read_text().splitlines()
     at = lines.index("## Summary")
@@ -181,14 +172,12 @@ def test_a_failing_audit_fails_the_build_and_keeps_the_old_site(mini):
     assert f"devices/what-is-tails.md:{at + 1}: <img src> 'https://images.example.org/tails.png'" in second.stderr
     assert "download it into content/" in second.stderr
     assert "left untouched" in second.stderr
-    assert _tree_digest(mini / "site") == before
+    assert tree_digest(mini / "site") == before
     assert [p.name for p in mini.iterdir() if p.name.startswith("site")] == ["site"]  # no temp folder left
 
 
-def test_every_built_page_carries_the_policy(mini):
-    result = run_kbsite("build", cwd=mini)
-    assert result.returncode == 0, result.stderr
-    pages = sorted((mini / "site").rglob("*.html"))
+def test_every_built_page_carries_the_policy(built_mini):
+    pages = sorted((built_mini / "site").rglob("*.html"))
     assert len(pages) > 10
     for p in pages:
         html = p.read_text()

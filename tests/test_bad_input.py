@@ -3,14 +3,13 @@ and leaves a previously built site/ byte-for-byte untouched."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import run_kbsite
+from conftest import run_kbsite, tree_digest
 
 TAILS = "content/devices/what-is-tails.md"
 VPN = "content/network/tor-vs-vpn.md"
@@ -21,15 +20,6 @@ def site(built_mini: Path, tmp_path: Path) -> Path:
     dest = tmp_path / "site-copy"
     shutil.copytree(built_mini, dest)
     return dest
-
-
-def tree_digest(folder: Path) -> str:
-    h = hashlib.sha256()
-    for path in sorted(folder.rglob("*")):
-        h.update(path.relative_to(folder).as_posix().encode())
-        if path.is_file():
-            h.update(path.read_bytes())
-    return h.hexdigest()
 
 
 def edit(root: Path, rel: str, old: str, new: str) -> None:
