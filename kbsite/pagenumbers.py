@@ -1,0 +1,212 @@
+"""Page numbers for the handbook's references, found by kbsite rather than by WeasyPrint.
+
+WeasyPrint can print them itself (CSS `target-counter`), but then lays most pages
+out three or four times: every change of a target's page (and of the page total,
+which every page's counters carry) marks each page that prints a reference as
+changed. Here the book is laid out once, in two halves on two cores, with
+placeholder numbers, and once more, in one piece, with the real numbers:
+
+1. The book is cut into sheets, the parts that start on a new page (cover,
+   contents, a chapter's head with its first article, each further article,
+   glossary, tool index). A sheet takes the same pages wherever it stands; only
+   the width of the numbers it prints can change that, and DejaVu's digits are
+   all equally wide, so a placeholder with as many digits lays out the same.
+2. The sheets are laid out with placeholders whose digit count is estimated;
+   sheets whose estimate proves wrong are laid out again until none is.
+3. The whole book is laid out with the numbers, and every number is checked
+   against the pages of that final layout. If one moved (a layout that differs
+   in context), it is laid out again with the corrected numbers; if that does not
+   settle, WeasyPrint's own `target-counter` gives the numbers.
+
+The template marks each sheet's start with `<!--sheet:ID-->`, ID being the first
+id on its first page, and gives every link that prints a page a `data-page`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import multiprocessing
+import os
+import re
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+
+log = logging.getLogger("mkdocs.plugins.kbsite.handbook")
+
+SHEET_RE = re.compile(r"<!--sheet:([^>]+?)-->")
+LINK_RE = re.compile(r"<a\b[^>]*\bdata-page=\"[^\"]*\"[^>]*>")
+HREF_RE = re.compile(r"\bhref=\"#([^\"]+)\"")
+PAGE_RE = re.compile(r"\s?\bdata-page=\"[^\"]*\"")
+ID_RE = re.compile(r"\bid=\"([^\"]+)\"")
+
+# A first guess of the HTML bytes one page holds, only to guess how many digits a
+# page number has; a wrong guess costs a second layout of the sheets it touches.
+BYTES_PER_PAGE = 4000
+# Below this size a second process costs more than it saves.
+PARALLEL_MIN_BYTES = 400_000
+FIX_ROUNDS = 4  # layouts of mis-guessed sheets, then of the whole book, before giving up
+FINAL_ROUNDS = 2
+
+FALLBACK_CSS = """<style>
+a.kb-xref[data-page]::after { content: " (see p. " target-counter(attr(href), page) ")"; }
+a.page-ref[data-page]::after { content: ", p. " target-counter(attr(href), page); }
+.toc a[data-page]::after { content: leader(". ") target-counter(attr(href), page); }
+</style>
+"""
+
+
+class Book:
+    """The book's HTML cut into its head, its sheets and its tail."""
+
+    def __init__(self, html: str):
+        marks = list(SHEET_RE.finditer(html))
+        if not marks:
+            raise ValueError("handbook: the book template marks no <!--sheet:ID--> starts")
+        end = html.rindex("</body>")
+        self.head, self.tail = html[:marks[0].start()], html[end:]
+        self.ids = [m.group(1) for m in marks]
+        bounds = [m.start() for m in marks] + [end]
+        self.sheets = [html[a:b] for a, b in zip(bounds, bounds[1:])]
+        self.sheet_of = {name: i for i, s in enumerate(self.sheets) for name in ID_RE.findall(s)}
+        self.refs = [sorted({HREF_RE.search(t).group(1) for t in LINK_RE.findall(s) if HREF_RE.search(t)})
+                     for s in self.sheets]
+
+    def html(self, sheets: list[int], numbers: Callable[[str], str | None], extra_head: str = "") -> str:
+        head = self.head.replace("</head>", extra_head + "</head>", 1) if extra_head else self.head
+        return head + "".join(fill(self.sheets[i], numbers) for i in sheets) + self.tail
+
+
+def fill(html: str, numbers: Callable[[str], str | None]) -> str:
+    """Write each link's page into its data-page; drop it where there is none to give."""
+    def one(m: re.Match) -> str:
+        tag = m.group(0)
+        href = HREF_RE.search(tag)
+        value = numbers(href.group(1)) if href else None
+        if value is None:
+            return PAGE_RE.sub("", tag)
+        return PAGE_RE.sub(f' data-page="{value}"', tag, count=1)
+
+    return LINK_RE.sub(one, html)
+
+
+def layout(html: str, base: str) -> tuple[int, dict[str, int]]:
+    """Lay out `html`: its page count and the page index where each id stands."""
+    from .handbook import render
+
+    return _anchors(render(html, Path(base)))
+
+
+def _anchors(document) -> tuple[int, dict[str, int]]:
+    found: dict[str, int] = {}
+    for i, page in enumerate(document.pages):
+        for name in page.anchors:
+            found.setdefault(name, i)
+    return len(document.pages), found
+
+
+def _warm() -> None:
+    import weasyprint  # noqa: F401 (the import is the work: done while the book is written)
+
+
+class Numberer:
+    """Lays out the handbook with its page numbers; start it early so its worker is ready."""
+
+    def __init__(self, workers: int | None = None, min_parallel_bytes: int = PARALLEL_MIN_BYTES,
+                 bytes_per_page: int = BYTES_PER_PAGE, final_rounds: int = FINAL_ROUNDS):
+        self.min_parallel_bytes = min_parallel_bytes
+        self.bytes_per_page = bytes_per_page
+        self.final_rounds = final_rounds
+        if workers is None:
+            workers = min(2, len(os.sched_getaffinity(0)))
+        self.pool: ProcessPoolExecutor | None = None
+        if workers > 1:
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self.pool.submit(_warm)
+        self.rounds: dict[str, int] = {}
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
+
+    def render(self, html: str, base: Path):
+        """The final WeasyPrint document, every printed page number checked against it."""
+        from .handbook import render
+
+        try:
+            book = Book(html)
+            pages = self._sheet_pages(book, base)
+        finally:
+            self.close()
+        for _ in range(self.final_rounds):
+            self.rounds["final"] = self.rounds.get("final", 0) + 1
+            numbers = {name: str(n) for name, n in pages.items()}
+            document = render(book.html(list(range(len(book.sheets))), numbers.get), base)
+            log.debug("handbook: final layout done")
+            _, found = _anchors(document)
+            moved = {name for sheet in book.refs for name in sheet
+                     if name in found and (name not in numbers or numbers[name] != str(found[name] + 1))}
+            if not moved:
+                return document
+            log.info("handbook: %d page numbers moved in the final layout; laying out again", len(moved))
+            pages = {name: i + 1 for name, i in found.items()}
+        log.info("handbook: page numbers did not settle; WeasyPrint's target-counter gives them")
+        self.rounds["fallback"] = 1
+        return render(book.html(list(range(len(book.sheets))), lambda name: "", FALLBACK_CSS), base)
+
+    def _sheet_pages(self, book: Book, base: Path) -> dict[str, int]:
+        """Page number of every id, from layouts of the sheets with placeholder numbers."""
+        n = len(book.sheets)
+        estimate, start = {}, 1
+        for i, sheet in enumerate(book.sheets):
+            estimate[i] = start
+            start += -(-len(sheet) // self.bytes_per_page)
+        digits = {name: len(str(estimate[i])) for name, i in book.sheet_of.items()}
+        used: list[dict[str, int]] = [{} for _ in range(n)]  # digits each sheet was laid out with
+        count = [0] * n
+        offset: dict[str, int] = {}  # id -> page within its sheet
+
+        def lay(sheets: list[int], result: tuple[int, dict[str, int]]) -> None:
+            total, found = result
+            starts = [found[book.ids[i]] for i in sheets]
+            for k, i in enumerate(sheets):
+                count[i] = (starts[k + 1] if k + 1 < len(sheets) else total) - starts[k]
+                used[i] = {name: digits.get(name, 1) for name in book.refs[i]}
+            for name, page in found.items():
+                k = bisect.bisect_right(starts, page) - 1
+                if book.sheet_of.get(name) == sheets[k]:
+                    offset[name] = page - starts[k]
+
+        def placeholders(name: str) -> str | None:
+            return "0" * digits[name] if name in digits else None  # no such id: no page printed
+
+        # Two halves of about equal size, the second on the worker.
+        sizes = [len(s) for s in book.sheets]
+        half = sum(sizes) / 2
+        cut = next((i for i in range(1, n) if sum(sizes[:i]) >= half), n)
+        groups = [list(range(cut)), list(range(cut, n))] if self.pool and sum(sizes) >= self.min_parallel_bytes \
+            else [list(range(n))]
+        future: Future | None = None
+        if len(groups) == 2:
+            future = self.pool.submit(layout, book.html(groups[1], placeholders), str(base))
+        lay(groups[0], layout(book.html(groups[0], placeholders), str(base)))
+        log.debug("handbook: first half of the sheets laid out")
+        if future is not None:
+            lay(groups[1], future.result())
+        log.debug("handbook: all sheets laid out")
+        self.rounds["sheets"] = 1
+        for _ in range(FIX_ROUNDS):
+            first = [1]
+            for i in range(n - 1):
+                first.append(first[-1] + count[i])
+            pages = {name: first[book.sheet_of[name]] + off for name, off in offset.items()}
+            digits = {name: len(str(p)) for name, p in pages.items()}
+            wrong = [i for i in range(n) if any(used[i][name] != digits.get(name, 1) for name in book.refs[i])]
+            if not wrong:
+                return pages
+            log.info("handbook: %d sheets laid out again with more or fewer digits", len(wrong))
+            self.rounds["sheets"] += 1
+            lay(wrong, layout(book.html(wrong, placeholders), str(base)))
+        return pages  # still unsettled: the final layout's check corrects it

@@ -1,0 +1,89 @@
+"""Page numbers that kbsite finds itself (kbsite.pagenumbers), read back from real PDFs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kbsite import handbook
+from kbsite.pagenumbers import Book, Numberer, fill
+
+from conftest import run_kbsite
+from test_handbook import PDF, lines, pages_text
+
+
+def title_page(pages: list[str], title: str, meta: str) -> int:
+    """The page (from 1) where an article's title and meta line stand."""
+    found = [n for n, text in enumerate(pages, 1) if title in lines(text) and meta in lines(text)]
+    assert len(found) == 1, (title, found)
+    return found[0]
+
+
+def mini_book(root: Path) -> tuple[str, Path]:
+    """The mini site's book HTML, set up as `kbsite pdf` does, and its content folder."""
+    from mkdocs.config import load_config
+
+    cfg = load_config(str(root / "mkdocs.yml"))
+    cfg = cfg.plugins.on_config(cfg)
+    plugin = cfg.plugins.get("kbsite")
+    html = handbook.config_html(plugin.kb, cfg, cfg.theme.get_env().loader, plugin.config.glossary_links)
+    return html, Path(cfg.docs_dir)
+
+
+def test_forward_reference_across_chapters_gives_the_title_page(mini):
+    # Chapter 1 (Network) points ahead to an article of chapter 2 (Devices), and to a section of it.
+    article = mini / "content/network/public-wifi.md"
+    article.write_text(article.read_text() + "\nRead [what Tails is](../devices/what-is-tails.md) before you "
+                       "travel, and [its section on use](../devices/what-is-tails.md#before-use).\n")
+    result = run_kbsite("pdf", cwd=mini)
+    assert result.returncode == 0, result.stderr
+    pages = pages_text(mini / PDF)
+    text = " ".join(" ".join(lines(p)) for p in pages)
+    ahead = int(re.search(r"Read what Tails is \(see p\. (\d+)\) before you travel", text).group(1))
+    assert ahead == title_page(pages, "What Is Tails?", next(l for l in lines(pages[ahead - 1]) if "Updated" in l))
+    here = title_page(pages, "Public Wi-Fi", next(l for p in pages for l in lines(p) if l.startswith("Network · Updated")
+                                                 and "Public Wi-Fi" in lines(p)))
+    assert ahead > here  # a forward reference, into the next chapter
+    section = int(re.search(r"its section on use \(see p\. (\d+)\)", text).group(1))
+    assert "Before use" in lines(pages[section - 1])
+
+
+def test_wrong_digit_guesses_and_two_processes_give_the_same_pdf(built_mini, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    html, content = mini_book(built_mini)
+    # One byte a page: every placeholder gets far too many digits, so every sheet is laid out again.
+    numberer = Numberer(workers=2, min_parallel_bytes=0, bytes_per_page=1)
+    pdf, _ = handbook.render_pdf(html, content, numberer)
+    assert numberer.rounds["sheets"] >= 2 and numberer.rounds["final"] == 1, numberer.rounds
+    assert pdf == (built_mini / PDF).read_bytes()
+
+
+def test_unsettled_numbers_fall_back_to_weasyprint(built_mini, monkeypatch, tmp_path):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    html, content = mini_book(built_mini)
+    numberer = Numberer(workers=1, final_rounds=0)  # no final round may settle them
+    pdf, _ = handbook.render_pdf(html, content, numberer)
+    assert numberer.rounds.get("fallback") == 1
+    (tmp_path / "fallback.pdf").write_bytes(pdf)
+    assert pages_text(tmp_path / "fallback.pdf") == pages_text(built_mini / PDF)
+
+
+def test_book_is_cut_into_sheets_and_links_get_their_pages():
+    html = ('<html><head><style></style></head><body>\n<!--sheet:a--><section id="a">'
+            '<a class="kb-xref" href="#b" data-page="">B</a> <a class="kb-xref" href="#gone" data-page="">x</a>'
+            '</section>\n<!--sheet:b--><article id="b"><h2 id="b2">B2</h2></article>\n</body></html>')
+    book = Book(html)
+    assert book.ids == ["a", "b"]
+    assert book.sheet_of == {"a": 0, "b": 1, "b2": 1}
+    assert book.refs == [["b", "gone"], []]
+    pages = {"b": "12"}
+    filled = book.html([0, 1], pages.get)
+    assert '<a class="kb-xref" href="#b" data-page="12">B</a>' in filled
+    assert '<a class="kb-xref" href="#gone">x</a>' in filled  # no such id: no "see p." at all
+    assert book.html([1], pages.get).count("<!--sheet:") == 1
+    assert fill('<a href="#b" data-page="">', lambda name: "7") == '<a href="#b" data-page="7">'
+    with pytest.raises(ValueError, match="sheet"):
+        Book("<html><body></body></html>")
