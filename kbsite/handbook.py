@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from .markdown_ext import EXTERNAL_RE, KbExtension
 from .model import Article, Category, KnowledgeBase, Tool, slugify
-from .pagenumbers import Numberer
+from .pagenumbers import PARALLEL_MIN_ARTICLES, Numberer
 from .pages import GLOSSARY, TOOLS
 from .render import Renderer
 
@@ -238,7 +238,7 @@ def render(html: str, base: Path):
 
 def render_pdf(html: str, base: Path, numberer: Numberer | None = None) -> tuple[bytes, int]:
     """PDF bytes and page count, with every page number kbsite prints checked."""
-    document = (numberer or Numberer()).render(html, base)
+    document = (numberer or Numberer(workers=1)).render(html, base)
     with paused_gc():
         # The file identifier is an MD5 of the PDF's own objects: set by content, not time.
         pdf = document.write_pdf(pdf_identifier=True)
@@ -283,7 +283,8 @@ def config_html(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_l
 
 def build(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_links: bool = True) -> Handbook:
     """The handbook for an MkDocs config that the kbsite plugin has set up."""
-    numberer = Numberer()  # its worker process starts while the book is written
+    # A worker process for large books, started now to be ready once the book is written.
+    numberer = Numberer(workers=None if len(kb.articles) >= PARALLEL_MIN_ARTICLES else 1)
     try:
         html = config_html(kb, config, loader, glossary_links)
         pdf, pages = render_pdf(html, Path(config.docs_dir), numberer)

@@ -44,15 +44,16 @@ ID_RE = re.compile(r"\bid=\"([^\"]+)\"")
 # A first guess of the HTML bytes one page holds, only to guess how many digits a
 # page number has; a wrong guess costs a second layout of the sheets it touches.
 BYTES_PER_PAGE = 4000
-# Below this size a second process costs more than it saves.
-PARALLEL_MIN_BYTES = 400_000
+# Below this many articles a second process costs more than it saves.
+PARALLEL_MIN_ARTICLES = 30
 FIX_ROUNDS = 4  # layouts of mis-guessed sheets, then of the whole book, before giving up
 FINAL_ROUNDS = 2
 
+# Also for a book from an overriding template without sheet marks or data-page.
 FALLBACK_CSS = """<style>
-a.kb-xref[data-page]::after { content: " (see p. " target-counter(attr(href), page) ")"; }
-a.page-ref[data-page]::after { content: ", p. " target-counter(attr(href), page); }
-.toc a[data-page]::after { content: leader(". ") target-counter(attr(href), page); }
+a.kb-xref::after, a.kb-xref[data-page]::after { content: " (see p. " target-counter(attr(href), page) ")"; }
+a.page-ref::after, a.page-ref[data-page]::after { content: ", p. " target-counter(attr(href), page); }
+.toc a::after, .toc a[data-page]::after { content: leader(". ") target-counter(attr(href), page); }
 </style>
 """
 
@@ -111,11 +112,14 @@ def _warm() -> None:
 
 
 class Numberer:
-    """Lays out the handbook with its page numbers; start it early so its worker is ready."""
+    """Lays out the handbook with its page numbers; start it early so its worker is ready.
 
-    def __init__(self, workers: int | None = None, min_parallel_bytes: int = PARALLEL_MIN_BYTES,
-                 bytes_per_page: int = BYTES_PER_PAGE, final_rounds: int = FINAL_ROUNDS):
-        self.min_parallel_bytes = min_parallel_bytes
+    `workers`: 1 lays out everything in this process; None uses a second one when
+    there is a second core.
+    """
+
+    def __init__(self, workers: int | None = None, bytes_per_page: int = BYTES_PER_PAGE,
+                 final_rounds: int = FINAL_ROUNDS):
         self.bytes_per_page = bytes_per_page
         self.final_rounds = final_rounds
         if workers is None:
@@ -135,6 +139,11 @@ class Numberer:
         """The final WeasyPrint document, every printed page number checked against it."""
         from .handbook import render
 
+        if not SHEET_RE.search(html):
+            self.close()
+            log.info("handbook: the book template marks no sheets; WeasyPrint's target-counter gives the pages")
+            self.rounds["fallback"] = 1
+            return render(html.replace("</head>", FALLBACK_CSS + "</head>", 1), base)
         try:
             book = Book(html)
             pages = self._sheet_pages(book, base)
@@ -186,8 +195,7 @@ class Numberer:
         sizes = [len(s) for s in book.sheets]
         half = sum(sizes) / 2
         cut = next((i for i in range(1, n) if sum(sizes[:i]) >= half), n)
-        groups = [list(range(cut)), list(range(cut, n))] if self.pool and sum(sizes) >= self.min_parallel_bytes \
-            else [list(range(n))]
+        groups = [list(range(cut)), list(range(cut, n))] if self.pool else [list(range(n))]
         future: Future | None = None
         if len(groups) == 2:
             future = self.pool.submit(layout, book.html(groups[1], placeholders), str(base))

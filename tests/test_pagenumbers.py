@@ -55,7 +55,7 @@ def test_wrong_digit_guesses_and_two_processes_give_the_same_pdf(built_mini, mon
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     html, content = mini_book(built_mini)
     # One byte a page: every placeholder gets far too many digits, so every sheet is laid out again.
-    numberer = Numberer(workers=2, min_parallel_bytes=0, bytes_per_page=1)
+    numberer = Numberer(workers=2, bytes_per_page=1)
     pdf, _ = handbook.render_pdf(html, content, numberer)
     assert numberer.rounds["sheets"] >= 2 and numberer.rounds["final"] == 1, numberer.rounds
     assert pdf == (built_mini / PDF).read_bytes()
@@ -87,3 +87,16 @@ def test_book_is_cut_into_sheets_and_links_get_their_pages():
     assert fill('<a href="#b" data-page="">', lambda name: "7") == '<a href="#b" data-page="7">'
     with pytest.raises(ValueError, match="sheet"):
         Book("<html><body></body></html>")
+
+
+def test_book_without_sheet_marks_still_gets_its_pages(built_mini, monkeypatch, tmp_path):
+    # As from an overriding book template written before kbsite numbered pages itself.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    html, content = mini_book(built_mini)
+    old = re.sub(r'<!--sheet:[^>]*-->| data-page=""', "", html)
+    assert "data-page=" not in old and "<!--sheet" not in old
+    numberer = Numberer(workers=1)
+    pdf, _ = handbook.render_pdf(old, content, numberer)
+    assert numberer.rounds == {"fallback": 1}
+    (tmp_path / "old.pdf").write_bytes(pdf)
+    assert pages_text(tmp_path / "old.pdf") == pages_text(built_mini / PDF)
