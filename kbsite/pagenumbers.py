@@ -74,9 +74,8 @@ class Book:
         self.refs = [sorted({HREF_RE.search(t).group(1) for t in LINK_RE.findall(s) if HREF_RE.search(t)})
                      for s in self.sheets]
 
-    def html(self, sheets: list[int], numbers: Callable[[str], str | None], extra_head: str = "") -> str:
-        head = self.head.replace("</head>", extra_head + "</head>", 1) if extra_head else self.head
-        return head + "".join(fill(self.sheets[i], numbers) for i in sheets) + self.tail
+    def html(self, sheets: list[int], numbers: Callable[[str], str | None]) -> str:
+        return self.head + "".join(fill(self.sheets[i], numbers) for i in sheets) + self.tail
 
 
 def fill(html: str, numbers: Callable[[str], str | None]) -> str:
@@ -93,10 +92,23 @@ def fill(html: str, numbers: Callable[[str], str | None]) -> str:
 
 
 def layout(html: str, base: str) -> tuple[int, dict[str, int]]:
-    """Lay out `html`: its page count and the page index where each id stands."""
+    """Lay out `html`: its page count and the page index where each id stands.
+
+    WeasyPrint's messages are left to the final layout, which repeats them all.
+    """
     from .handbook import render
 
-    return _anchors(render(html, Path(base)))
+    weasyprint_log = logging.getLogger("weasyprint")
+    level = weasyprint_log.level
+    weasyprint_log.setLevel(logging.CRITICAL)
+    try:
+        return _anchors(render(html, Path(base)))
+    finally:
+        weasyprint_log.setLevel(level)
+
+
+class Unsettled(Exception):
+    """The sheets do not lay out as the book expects (e.g. a sheet's first id is not shown)."""
 
 
 def _anchors(document) -> tuple[int, dict[str, int]]:
@@ -140,13 +152,12 @@ class Numberer:
         from .handbook import render
 
         if not SHEET_RE.search(html):
-            self.close()
-            log.info("handbook: the book template marks no sheets; WeasyPrint's target-counter gives the pages")
-            self.rounds["fallback"] = 1
-            return render(html.replace("</head>", FALLBACK_CSS + "</head>", 1), base)
+            return self._fallback(html, base, "the book template marks no sheets")
         try:
             book = Book(html)
             pages = self._sheet_pages(book, base)
+        except Unsettled as exc:
+            return self._fallback(html, base, str(exc))
         finally:
             self.close()
         for _ in range(self.final_rounds):
@@ -161,9 +172,15 @@ class Numberer:
                 return document
             log.info("handbook: %d page numbers moved in the final layout; laying out again", len(moved))
             pages = {name: i + 1 for name, i in found.items()}
-        log.info("handbook: page numbers did not settle; WeasyPrint's target-counter gives them")
+        return self._fallback(html, base, "page numbers did not settle")
+
+    def _fallback(self, html: str, base: Path, why: str):
+        from .handbook import render
+
+        self.close()
+        log.info("handbook: %s; WeasyPrint's target-counter gives the page numbers", why)
         self.rounds["fallback"] = 1
-        return render(book.html(list(range(len(book.sheets))), lambda name: "", FALLBACK_CSS), base)
+        return render(html.replace("</head>", FALLBACK_CSS + "</head>", 1), base)
 
     def _sheet_pages(self, book: Book, base: Path) -> dict[str, int]:
         """Page number of every id, from layouts of the sheets with placeholder numbers."""
@@ -179,10 +196,12 @@ class Numberer:
 
         def lay(sheets: list[int], result: tuple[int, dict[str, int]]) -> None:
             total, found = result
-            starts = [found[book.ids[i]] for i in sheets]
+            starts = [found.get(book.ids[i], -1) for i in sheets]
+            if starts != sorted(set(starts)) or starts[0] < 0:
+                raise Unsettled("sheets do not start where their first ids stand")
             for k, i in enumerate(sheets):
                 count[i] = (starts[k + 1] if k + 1 < len(sheets) else total) - starts[k]
-                used[i] = {name: digits.get(name, 1) for name in book.refs[i]}
+                used[i] = {name: digits.get(name, 0) for name in book.refs[i]}  # 0: printed none
             for name, page in found.items():
                 k = bisect.bisect_right(starts, page) - 1
                 if book.sheet_of.get(name) == sheets[k]:
@@ -195,7 +214,7 @@ class Numberer:
         sizes = [len(s) for s in book.sheets]
         half = sum(sizes) / 2
         cut = next((i for i in range(1, n) if sum(sizes[:i]) >= half), n)
-        groups = [list(range(cut)), list(range(cut, n))] if self.pool else [list(range(n))]
+        groups = [list(range(cut)), list(range(cut, n))] if self.pool and cut < n else [list(range(n))]
         future: Future | None = None
         if len(groups) == 2:
             future = self.pool.submit(layout, book.html(groups[1], placeholders), str(base))
@@ -211,7 +230,7 @@ class Numberer:
                 first.append(first[-1] + count[i])
             pages = {name: first[book.sheet_of[name]] + off for name, off in offset.items()}
             digits = {name: len(str(p)) for name, p in pages.items()}
-            wrong = [i for i in range(n) if any(used[i][name] != digits.get(name, 1) for name in book.refs[i])]
+            wrong = [i for i in range(n) if any(used[i][name] != digits.get(name, 0) for name in book.refs[i])]
             if not wrong:
                 return pages
             log.info("handbook: %d sheets laid out again with more or fewer digits", len(wrong))

@@ -100,3 +100,18 @@ def test_book_without_sheet_marks_still_gets_its_pages(built_mini, monkeypatch, 
     assert numberer.rounds == {"fallback": 1}
     (tmp_path / "old.pdf").write_bytes(pdf)
     assert pages_text(tmp_path / "old.pdf") == pages_text(built_mini / PDF)
+
+
+def test_sheets_that_do_not_start_a_page_fall_back_to_weasyprint(built_mini, monkeypatch, tmp_path):
+    # An overriding stylesheet that lets articles run on: sheets no longer start new pages.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    html, content = mini_book(built_mini)
+    html = html.replace("</style>", ".article, .glossary, .tool-index { break-before: auto; }\n</style>", 1)
+    numberer = Numberer(workers=1)
+    pdf, _ = handbook.render_pdf(html, content, numberer)
+    assert numberer.rounds.get("fallback") == 1
+    (tmp_path / "run-on.pdf").write_bytes(pdf)
+    pages = pages_text(tmp_path / "run-on.pdf")
+    text = "\n".join(" ".join(lines(p)) for p in pages)
+    page = int(re.search(r"Tor vs VPN \(see p\. (\d+)\)", text).group(1))
+    assert "Tor vs VPN" in lines(pages[page - 1])
