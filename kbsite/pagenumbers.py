@@ -25,6 +25,7 @@ id on its first page, and gives every link that prints a page a `data-page`.
 from __future__ import annotations
 
 import bisect
+import gc
 import logging
 import multiprocessing
 import os
@@ -102,9 +103,11 @@ def layout(html: str, base: str) -> tuple[int, dict[str, int]]:
     level = weasyprint_log.level
     weasyprint_log.setLevel(logging.CRITICAL)
     try:
-        return _anchors(render(html, Path(base)))
+        result = _anchors(render(html, Path(base)))
     finally:
         weasyprint_log.setLevel(level)
+    gc.collect()  # the layout's reference cycles, left while the collector was paused
+    return result
 
 
 class Unsettled(Exception):
