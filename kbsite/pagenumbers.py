@@ -40,15 +40,15 @@ SHEET_RE = re.compile(r"<!--sheet:([^>]+?)-->")
 LINK_RE = re.compile(r"<a\b[^>]*\bdata-page=\"[^\"]*\"[^>]*>")
 HREF_RE = re.compile(r"\bhref=\"#([^\"]+)\"")
 PAGE_RE = re.compile(r"\s?\bdata-page=\"[^\"]*\"")
-ID_RE = re.compile(r"\bid=\"([^\"]+)\"")
+ID_RE = re.compile(r"\sid=\"([^\"]+)\"")
 
 # A first guess of the HTML bytes one page holds, only to guess how many digits a
 # page number has; a wrong guess costs a second layout of the sheets it touches.
 BYTES_PER_PAGE = 4000
 # Below this many articles a second process costs more than it saves.
 PARALLEL_MIN_ARTICLES = 30
-FIX_ROUNDS = 4  # layouts of mis-guessed sheets, then of the whole book, before giving up
-FINAL_ROUNDS = 2
+FIX_ROUNDS = 4  # rounds of laying out again the sheets with mis-guessed digit counts
+FINAL_ROUNDS = 2  # layouts of the whole book before WeasyPrint is left to number the pages
 
 # Also for a book from an overriding template without sheet marks or data-page.
 FALLBACK_CSS = """<style>
