@@ -30,11 +30,15 @@ EPOCH = "1767225600"
 STOCK_FULL_LIMIT = 1000  # stock full navigation at 3,000 articles: ~10 min and >1 GB here
 
 
-def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int]:
-    """Run `cmd`; return wall seconds and peak RSS (bytes) of its process tree."""
+def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, float]:
+    """Run `cmd`; return wall seconds, peak RSS (bytes) of its process tree, and the
+    CPU seconds (user + system) of the whole tree: kbsite builds on two cores."""
+    import resource
+
     import psutil
 
     env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "NO_MKDOCS_2_WARNING": "1"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -47,10 +51,12 @@ def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int]:
             pass
         time.sleep(0.05)
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     err = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed in {cwd}:\n{err[-3000:]}")
-    return wall, peak
+    return wall, peak, cpu
 
 
 def dir_size(path: Path) -> int:
@@ -159,14 +165,16 @@ def bench_size(n: int, work: Path, rounds: int, stock_full: bool, browser) -> di
     if stock_full:
         kinds["stock_full"] = ([sys.executable, "-m", "mkdocs", "build", "-q"], root / "stock-full")
     times: dict[str, list[float]] = {k: [] for k in kinds}
+    cpus: dict[str, list[float]] = {k: [] for k in kinds}
     peaks: dict[str, int] = {k: 0 for k in kinds}
     for _ in range(rounds):  # alternate, so a busy moment hits every builder alike
         for kind, (cmd, cwd) in kinds.items():
             shutil.rmtree(cwd / "site", ignore_errors=True)
-            wall, peak = run_measured(cmd, cwd)
+            wall, peak, cpu = run_measured(cmd, cwd)
             times[kind].append(wall)
+            cpus[kind].append(cpu)
             peaks[kind] = max(peaks[kind], peak)
-            print(f"  {n:>5} {kind:<12} {wall:6.1f} s  {peak / 2**20:6.0f} MB", flush=True)
+            print(f"  {n:>5} {kind:<12} {wall:6.1f} s  {peak / 2**20:6.0f} MB  (CPU {cpu:.1f} s)", flush=True)
     result: dict = {"articles": n, "rounds": rounds}
     for kind, (_, cwd) in kinds.items():
         site = cwd / "site"
@@ -174,6 +182,7 @@ def bench_size(n: int, work: Path, rounds: int, stock_full: bool, browser) -> di
         index = site / "search"
         result[kind] = {
             "build_s": round(statistics.median(times[kind]), 2), "build_runs_s": [round(t, 2) for t in times[kind]],
+            "cpu_s": round(statistics.median(cpus[kind]), 2),
             "peak_rss_mb": round(peaks[kind] / 2**20, 1), "site_mb": round(dir_size(site) / 2**20, 1),
             "article_page_avg_kb": round(sum(pages) / len(pages) / 1024, 1),
             "article_page_max_kb": round(max(pages) / 1024, 1),
@@ -201,7 +210,7 @@ def bench_handbook(work: Path) -> dict | None:
     if importlib.util.find_spec("kbsite.handbook") is None:
         return None
     root = work / "kb-300" / "kbsite"
-    wall, peak = run_measured([sys.executable, "-m", "kbsite.cli", "pdf"], root)
+    wall, peak, _ = run_measured([sys.executable, "-m", "kbsite.cli", "pdf"], root)
     from pypdf import PdfReader
 
     pdf = next((root / "site" / "downloads").glob("*.pdf"))
@@ -210,8 +219,8 @@ def bench_handbook(work: Path) -> dict | None:
 
 
 def table(results: dict) -> str:
-    rows = [("articles", "builder", "build s", "ratio", "peak MB", "site MB", "avg page KB", "max page KB",
-             "index MB", "files/page")]
+    rows = [("articles", "builder", "build s", "ratio", "CPU s", "peak MB", "site MB", "avg page KB",
+             "max page KB", "index MB", "files/page")]
     for r in results["sizes"]:
         for kind in ("kbsite", "stock_prune", "stock_full"):
             if kind not in r:
@@ -219,7 +228,7 @@ def table(results: dict) -> str:
             m = r[kind]
             ratio = "" if kind == "kbsite" else f"{r['ratio_' + kind]:.2f}×"
             rows.append((str(r["articles"]), kind.replace("_", " "), f"{m['build_s']:.1f}", ratio,
-                         f"{m['peak_rss_mb']:.0f}", f"{m['site_mb']:.1f}", f"{m['article_page_avg_kb']:.1f}",
+                         f"{m.get('cpu_s', 0):.1f}", f"{m['peak_rss_mb']:.0f}", f"{m['site_mb']:.1f}", f"{m['article_page_avg_kb']:.1f}",
                          f"{m['article_page_max_kb']:.1f}", f"{m['search_index_mb']:.2f}", str(m.get("files_per_page", ""))))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in rows]

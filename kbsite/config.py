@@ -11,5 +11,7 @@ class KbConfig(Config):
     """Build the PDF handbook into downloads/ and link it from the home and category pages."""
     fast_nav = opt.Type(bool, default=True)
     """Render the navigation once per category and reuse it (same HTML as Material's)."""
+    parallel = opt.Type(bool, default=True)
+    """Render 55% of the articles in a forked second process (needs fork, 2+ CPUs, no other plugin)."""
     search = opt.Type(bool, default=True)
     """Offline full-text search: an index built from the model plus a small script."""

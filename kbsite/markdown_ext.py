@@ -75,18 +75,26 @@ class KbTreeprocessor(Treeprocessor):
 
 
 class KbExtension(Extension):
-    """Configured once per build; `glossary_url` is set before each page renders."""
+    """Configured once per build; `glossary_url` is set before each page renders.
 
-    def __init__(self, glossary: list[GlossaryTerm]):
+    `final_urls`: run after MkDocs' link rewriting (its "relpath" treeprocessor, 0),
+    so `glossary_url` must be the output URL. MkDocs then neither resolves nor
+    checks each of the many term links (6% of a build); the glossary page renders
+    its anchors from the same model, so they exist. Without it (the handbook), run
+    before other link processors, with a link to the glossary's Markdown source.
+    """
+
+    def __init__(self, glossary: list[GlossaryTerm], final_urls: bool = False):
         super().__init__()
+        self.priority = -10 if final_urls else 15  # inline parsing is 20
         self.terms = {w.lower(): g for g in glossary for w in (g.term, *g.aliases)}
         words = sorted(self.terms, key=len, reverse=True)  # longest first: "Tor Browser" before "Tor"
         self.pattern = re.compile(r"\b" + _trie(words) + r"\b", re.I) if words else None
         self.glossary_url: str | None = None
 
     def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Markdown's API)
-        # After inline parsing (20) so links and code exist as elements.
-        md.treeprocessors.register(KbTreeprocessor(md, self), "kbsite", 15)
+        # After inline parsing, so links and code exist as elements.
+        md.treeprocessors.register(KbTreeprocessor(md, self), "kbsite", self.priority)
 
 
 def _trie(words: list[str]) -> str:

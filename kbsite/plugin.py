@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -11,25 +12,27 @@ from mkdocs.utils import get_relative_url
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from . import audit, handbook, images, load, policy, reproducible
-from .audit_pool import PageAuditor
+from . import audit, handbook, images, load, parallel, policy, reproducible
+from .audit_pool import InlineAuditor, PageAuditor
 from .config import KbConfig
 from .errors import ContentErrors
 from .markdown_ext import KbExtension
 from .model import KnowledgeBase
 from .navcache import NavCache
 from .pages import GLOSSARY, HOME, GeneratedPage, generated_pages, nav
-from .render import Renderer
+from .render import Renderer, page_url
 from .search import INDEX_DIR, shards
 from .htmlsize import squeeze
 
 TEMPLATES = Path(__file__).parent / "templates"
+log = logging.getLogger("mkdocs.plugins.kbsite")
 
 
 class KbPlugin(BasePlugin[KbConfig]):
     kb: KnowledgeBase
     renderer: Renderer
     serving = False
+    split: parallel.Split | None = None
 
     def on_startup(self, *, command, dirty) -> None:
         self.serving = command == "serve"
@@ -58,13 +61,14 @@ class KbPlugin(BasePlugin[KbConfig]):
         dirs.insert(1 if config.theme.custom_dir else 0, str(TEMPLATES))
         config.extra_css.insert(0, "assets/stylesheets/kbsite.css")
         self.page_files: dict[str, File] = {}  # output path -> Markdown file, for audit messages
-        # `serve` rebuilds often and keeps threads: audit there after the build only.
-        self.page_auditor = None if self.serving else PageAuditor(config.site_url or "")
+        self.page_auditor: PageAuditor | InlineAuditor | None = None
+        self.split = None
+        self.child_report: dict | None = None
         self.generated = {p.src_uri: p for p in generated_pages(self.kb)}
         self.articles = self.kb.by_src_uri()
         if not config.nav:
             config.nav = nav(self.kb, self._plain_pages(config))
-        self.md_ext = KbExtension(self.kb.glossary if self.config.glossary_links else [])
+        self.md_ext = KbExtension(self.kb.glossary if self.config.glossary_links else [], final_urls=True)
         config.markdown_extensions.append(self.md_ext)
         return config
 
@@ -99,6 +103,19 @@ class KbPlugin(BasePlugin[KbConfig]):
             ))
         return files
 
+    # Last, once the navigation is final: from here on two processes may share the pages.
+    @event_priority(-100)
+    def on_nav(self, nav, config, files):
+        if self.config.parallel and parallel.possible(config, self.serving):
+            self.split = parallel.Split(list(self.articles))
+            log.info("kbsite: a second process renders %d of %d articles",
+                     len(self.split.child_pages), len(self.articles))
+            self.split.fork()
+        return nav
+
+    def _renders(self, page: Page) -> bool:
+        return self.split is None or self.split.renders(page.file.src_uri)
+
     def on_page_read_source(self, page: Page, config) -> str | None:
         article = self.articles.get(page.file.src_uri)
         if article is None:
@@ -118,17 +135,22 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_page_markdown(self, markdown: str, page: Page, config, files) -> str:
         if page.file.src_uri not in self.generated:
             self.page_files[page.file.dest_uri] = page.file
+        if not self._renders(page):
+            page.meta["template"] = parallel.SKIP_TEMPLATE
+            return ""
         article = self.articles.get(page.file.src_uri)
         self.md_ext.glossary_url = None
         if article is None:
             return markdown
-        # A link to the .md source: MkDocs rewrites it and checks the anchor exists.
-        self.md_ext.glossary_url = get_relative_url(GLOSSARY, page.file.src_uri)
+        self.md_ext.glossary_url = get_relative_url(page_url(GLOSSARY), page_url(page.file.src_uri))
         return self.renderer.place_markers(article, markdown)
 
     # Before other plugins (search) read page.content, so they see the full page.
     @event_priority(50)
     def on_page_content(self, html: str, page: Page, config, files) -> str:
+        if not self._renders(page):
+            page.present_anchor_ids = None  # unknown here: MkDocs skips links to it
+            return ""
         src = page.file.src_uri
         if src in self.articles:
             return self.renderer.article(self.articles[src], html)
@@ -142,14 +164,30 @@ class KbPlugin(BasePlugin[KbConfig]):
         if self.config.fast_nav:
             env.globals["kb_nav"] = NavCache()  # fresh per build: pages and URLs may change
         env.globals["kb_search_parts"] = len(self.search_parts)
+        if self.split and self.split.is_child:
+            # The parent writes every file but the child's pages.
+            for file in [f for f in files if not f.is_documentation_page()]:
+                files.remove(file)
+            config.theme.static_templates.clear()
+            config.extra_templates.clear()
+        if self.split:
+            self.page_auditor = InlineAuditor(config.site_url or "")
+        elif not self.serving:
+            # `serve` rebuilds often and keeps threads: audit there after the build only.
+            self.page_auditor = PageAuditor(config.site_url or "")
+        self.files = files
         return env
 
     # Last, so the audit sees exactly what MkDocs writes.
     @event_priority(-100)
     def on_post_page(self, output: str, page: Page, config) -> str:
+        if not self._renders(page):
+            return output
         output = squeeze(output)
         if self.page_auditor is not None:
             self.page_auditor.submit(page.file.dest_uri, output)
+        if self.split:
+            page.content = None  # written: free it (each process holds its own copies)
         return output
 
     def on_serve(self, server, config, builder):
@@ -159,12 +197,39 @@ class KbPlugin(BasePlugin[KbConfig]):
         server.set_app(wrap_livereload_app(server.get_app()))
         return server
 
+    # First: the child reports and exits before any other post-build step could run twice.
+    @event_priority(100)
+    def _join_split(self, config) -> None:
+        if self.split is None:
+            return
+        split, child_pages = self.split, self.split.child_pages
+        if split.is_child:
+            mine = [f.page for f in self.files.documentation_pages() if f.src_uri in child_pages]
+            split.finish_child(True, findings=self.page_auditor.findings(), audited=self.page_auditor.audited,
+                               anchors=parallel.anchors_of(mine))
+        report = split.collect()
+        self.split = None
+        if not report["ok"]:
+            raise PluginError("kbsite: the second build process failed (see the messages above)")
+        self.child_report = report
+        parallel.check_anchors_between(self.files, child_pages, report["anchors"],
+                                       config.validation.links.anchors)
+
+    def on_build_error(self, error) -> None:
+        if self.split is not None and self.split.is_child:
+            self.split.finish_child(False)
+        if self.split is not None:
+            self.split.abort()
+
     # After plugins that write into site_dir (e.g. the handbook), so the audit sees all.
     # A failure stops `kbsite build` before it swaps the new folder in.
     @event_priority(-50)
     def _audit_output(self, config) -> None:
         pages = self.page_auditor.findings() if self.page_auditor else []
-        skip = self.page_auditor.audited if self.page_auditor else set()
+        skip = set(self.page_auditor.audited) if self.page_auditor else set()
+        if report := self.child_report:
+            pages, skip = [*pages, *report["findings"]], skip | report["audited"]
+            self.child_report = None
         findings = audit.audit_site(Path(config.site_dir), site_url=config.site_url or "",
                                     skip=skip, earlier=pages)
         if findings:
@@ -178,7 +243,7 @@ class KbPlugin(BasePlugin[KbConfig]):
     def _normalize_output(self, config) -> None:
         reproducible.normalize_tree(Path(config.site_dir))
 
-    on_post_build = CombinedEvent(_audit_output, _normalize_output)
+    on_post_build = CombinedEvent(_join_split, _audit_output, _normalize_output)
 
 
 def _is_print_asset(file: File, config) -> bool:

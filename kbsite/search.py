@@ -26,7 +26,6 @@ SHARD_BYTES = 300_000  # one part's parse stays a few milliseconds on a slow lap
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MARKUP = re.compile(r"<[^>]+>|\{:[^}]*\}|[`*]+|__")  # a lone _ may be part of a word
 _LINE_START = re.compile(r"^\s*(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s?|!!!\s*\w+|\?\?\?\+?\s*\w+)", re.M)
-_SPACE = re.compile(r"\s+")
 # Addresses are indexed without their scheme: the index is a script, and the
 # offline audit rightly fails a build on any script string that starts with one.
 _SCHEME = re.compile(r"\b[a-z][a-z0-9+.-]*://", re.I)
@@ -37,8 +36,7 @@ def plain_text(markdown: str) -> str:
     lines = [line for line in markdown.splitlines() if not MARKER_RE.match(line)]
     text = _LINE_START.sub(" ", "\n".join(lines))
     text = _LINK.sub(r"\1", text)
-    text = _MARKUP.sub("", text)
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(_MARKUP.sub("", text).split())
 
 
 def _article_row(a: Article) -> list[str]:
@@ -56,7 +54,7 @@ def rows(kb: KnowledgeBase) -> list[list[str]]:
     out += [[page_url(t.src_uri), t.name, f"Tool · {t.kind}", t.description, t.id, t.url] for t in kb.tools.values()]
     out += [[f"{page_url(GLOSSARY)}#{g.anchor}", g.term, "Glossary", g.definition, " ".join(g.aliases), ""]
             for g in kb.glossary]
-    return [[row[0], *(_SCHEME.sub("", text) for text in row[1:])] for row in out]
+    return [[row[0], *(_SCHEME.sub("", text) if "://" in text else text for text in row[1:])] for row in out]
 
 
 def shards(kb: KnowledgeBase, limit: int = SHARD_BYTES) -> list[str]:

@@ -43,9 +43,10 @@ def load(text: str, first_line: int = 1) -> tuple[Any, dict[Path_, int]]:
     starts after the opening `---`).
     """
     loader = _Loader(text)
-    try:  # one parse: the node tree gives the lines, the same tree gives the data
+    lines: dict[Path_, int] = {}
+    try:  # one parse: the node tree gives both the data and the lines
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        data = _Builder(loader, lines, first_line).build(node, ()) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + first_line if mark else None
@@ -55,22 +56,72 @@ def load(text: str, first_line: int = 1) -> tuple[Any, dict[Path_, int]]:
         raise YamlSyntaxError(f"YAML error: {exc}", None) from exc
     finally:
         loader.dispose()
-    lines: dict[Path_, int] = {}
-    if node is not None:
-        _walk(node, (), lines, first_line)
     return data, lines
 
 
-def _walk(node: yaml.Node, path: Path_, lines: dict[Path_, int], offset: int) -> None:
-    lines[path] = node.start_mark.line + offset
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            k = key.value
-            _walk(value, path + (k,), lines, offset)
-            lines[path + (k,)] = key.start_mark.line + offset  # the key's line, not its value's
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _walk(item, path + (i,), lines, offset)
+_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "map"))
+
+
+class _Builder:
+    """Data and lines in one walk of the node tree.
+
+    Plain strings, lists and mappings (nearly all of the content) are built here;
+    PyYAML's constructor, pure Python even over libyaml, was 8% of a 1,000-article
+    build. Every other node (numbers, dates, null, booleans, merge keys) goes to
+    PyYAML's own rules, so the data is the same as yaml.safe_load's.
+    """
+
+    def __init__(self, loader, lines: dict[Path_, int], offset: int):
+        self.loader, self.lines, self.offset = loader, lines, offset
+        self.done: dict[int, Any] = {}  # an alias is the same node: build it once
+        self.open: set[int] = set()  # nodes being built or walked: an alias to one loops
+
+    def _enter(self, node: yaml.Node) -> None:
+        if id(node) in self.open:
+            raise yaml.constructor.ConstructorError(
+                None, None, "an alias (*name) refers to the structure that contains it", node.start_mark)
+        self.open.add(id(node))
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.lines[path] = node.start_mark.line + self.offset
+        known = self.done.get(id(node), self)
+        if known is not self:
+            self._lines_only(node, path)
+            return known
+        tag = node.tag
+        if tag == _STR and isinstance(node, yaml.ScalarNode):
+            data: Any = node.value
+        elif tag == _SEQ and isinstance(node, yaml.SequenceNode):
+            self._enter(node)
+            data = [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
+        elif (tag == _MAP and isinstance(node, yaml.MappingNode)
+              and all(k.tag == _STR and isinstance(k, yaml.ScalarNode) for k, _ in node.value)):
+            self._enter(node)
+            data = {}
+            for key, value in node.value:
+                data[key.value] = self.build(value, path + (key.value,))
+                self.lines[path + (key.value,)] = key.start_mark.line + self.offset  # the key's line
+        else:
+            data = self.loader.construct_object(node, deep=True)
+            self._lines_only(node, path)
+        self.done[id(node)] = data
+        self.open.discard(id(node))
+        return data
+
+    def _lines_only(self, node: yaml.Node, path: Path_) -> None:
+        """The lines below a node built elsewhere (keys as written, as for the others)."""
+        self.lines[path] = node.start_mark.line + self.offset
+        if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            return
+        self._enter(node)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                self._lines_only(value, path + (key.value,))
+                self.lines[path + (key.value,)] = key.start_mark.line + self.offset
+        else:
+            for i, item in enumerate(node.value):
+                self._lines_only(item, path + (i,))
+        self.open.discard(id(node))
 
 
 def line_of(lines: dict[Path_, int], path: Path_) -> int | None:

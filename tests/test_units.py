@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import markdown
+import pytest
 
 from kbsite import yamlsrc
 from kbsite.markdown_ext import KbExtension
@@ -24,6 +25,47 @@ def test_yaml_lines_follow_keys_and_items():
 def test_yaml_keeps_impossible_date_as_text():
     data, _ = yamlsrc.load("updated: 2026-02-30\n")
     assert data["updated"] == "2026-02-30"
+
+
+TRICKY_YAML = """\
+title: "Quoted: text"
+plain: words here
+count: 3
+ratio: 1.5
+yes_word: yes
+nothing: null
+empty:
+day: 2026-10-02
+bad_day: 2026-13-02
+base: &base {kind: features, caption: Shared}
+table:
+  <<: *base
+  rows: [{a: x, b: 2}, {a: "y", b: ~}]
+again: *base
+list: &items [one, two]
+list2: *items
+1: numeric key
+nested: {deep: [[a, b], [c]]}
+"""
+
+
+def test_yaml_data_equals_pyyaml():
+    import yaml
+
+    data, lines = yamlsrc.load(TRICKY_YAML, first_line=5)
+    # PyYAML's own constructor with kbsite's one rule (an impossible date stays text).
+    assert data == yaml.load(TRICKY_YAML, Loader=yamlsrc._Loader)
+    assert data["table"]["caption"] == "Shared" and data[1] == "numeric key" and data["bad_day"] == "2026-13-02"
+    assert lines[("table", "rows", 1, "b")] == 5 + 12
+    assert lines[("list2",)] == 5 + 15
+    assert lines[("again", "caption")] == 5 + 9  # below an alias: the lines of the anchored original
+
+
+def test_yaml_alias_loop_is_an_error_with_its_line():
+    with pytest.raises(yamlsrc.YamlSyntaxError) as info:
+        yamlsrc.load("title: T\nloop: &x [a, *x]\n", first_line=2)
+    assert "refers to the structure that contains it" in str(info.value)
+    assert info.value.line == 3
 
 
 def render(text: str, glossary_url: str | None = "../glossary.md") -> str:

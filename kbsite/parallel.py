@@ -1,0 +1,170 @@
+"""Render half of the article pages in a second, forked process.
+
+MkDocs renders pages one after another on one core; Markdown and the page
+templates are most of a build. After the navigation is built (`on_nav`) the
+build process forks. Both processes go on with MkDocs' own build loop, but each
+renders only its share of the articles and skips the others: an empty Markdown
+body and an empty template, so MkDocs writes nothing for them. The parent keeps
+everything else (generated pages, static files, 404, sitemap, the post-build
+audit); the child only renders and writes its pages, then reports back through
+a pipe just before MkDocs' `on_post_build` and exits without running anything
+after it.
+
+The two halves need each other in three places, all handled here: warnings
+and errors the child logs are replayed by the parent (so strict mode counts
+them and they print once); the child's page audit findings go to the parent's
+audit; anchor links between the halves are checked by the parent once it has
+both halves' anchors (each process can only check its own).
+
+Only used where it is safe: Linux-like `fork`, two or more CPUs, not `serve`,
+and kbsite as the only plugin (another plugin's state would be split in two).
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import pickle
+import signal
+import sys
+from typing import Any, NoReturn
+
+from mkdocs.structure.files import Files
+
+SKIP_TEMPLATE = "kb/skip.html"  # empty: MkDocs writes no file for an empty page
+
+
+def possible(config, serving: bool) -> bool:
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return hasattr(os, "fork") and cpus >= 2 and not serving and set(config.plugins) == {"kbsite"}
+
+
+class _Capture(logging.Handler):
+    """In the child: keep warnings and errors for the parent instead of printing them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []  # kept alive, so id() stays unique
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if all(r is not record for r in self.records):  # on two loggers when one propagates
+            self.records.append(record)
+
+
+# The parent also renders the generated pages and writes every other file.
+CHILD_SHARE = 0.55
+
+
+class Split:
+    """One build's articles divided between this process and a forked child."""
+
+    def __init__(self, articles: list[str]):
+        # A contiguous run in folder order: whole categories mostly stay in one process,
+        # so each renders fewer cached navigation trees (kbsite.navcache).
+        ordered = sorted(articles)
+        self.child_pages = set(ordered[:round(len(ordered) * CHILD_SHARE)])  # src_uris the child renders
+        self.is_child = False
+        self.pid = 0
+        self.fd = -1
+        self.capture: _Capture | None = None
+        self.build_log = logging.getLogger("mkdocs.commands.build")
+        self.build_log.addFilter(self._quiet_skips)
+
+    def fork(self) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        read, write = os.pipe()
+        # Objects from before the fork stay shared: the collector would otherwise touch (copy) them all.
+        gc.freeze()
+        pid = os.fork()
+        if pid == 0:
+            # Ctrl-C ends the child at once; the parent cleans up. (Python's handler
+            # would unwind the child into the caller's code after the build.)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.close(read)
+            self.is_child, self.fd = True, write
+            self.capture = _Capture()
+            for logger in (logging.getLogger(), logging.getLogger("mkdocs")):
+                for handler in logger.handlers:
+                    handler.addFilter(lambda r: r.levelno < logging.WARNING)
+                logger.addHandler(self.capture)
+        else:
+            os.close(write)
+            self.pid, self.fd = pid, read
+
+    def renders(self, src_uri: str) -> bool:
+        """Whether this process renders the page."""
+        return (src_uri in self.child_pages) == self.is_child
+
+    def _quiet_skips(self, record: logging.LogRecord) -> bool:
+        # MkDocs logs "Page skipped: 'a/b.md'. Generated empty output." for each page left to the other process.
+        msg = record.getMessage()
+        return not (msg.startswith("Page skipped: '") and not self.renders(msg.split("'")[1]))
+
+    # The child's side.
+
+    def finish_child(self, ok: bool, **report: Any) -> NoReturn:
+        """Send the report and the kept log records to the parent, then exit at once:
+        nothing after this point of the build (other plugins, MkDocs) may run twice."""
+        records = [(r.name, r.levelno, r.getMessage()) for r in self.capture.records] if self.capture else []
+        try:
+            with os.fdopen(self.fd, "wb") as pipe:
+                pickle.dump({"ok": ok, "records": records, **report}, pipe)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0 if ok else 1)
+
+    # The parent's side.
+
+    def collect(self) -> dict:
+        """Wait for the child; replay its log records here (strict mode counts them)."""
+        with os.fdopen(self.fd, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        self.build_log.removeFilter(self._quiet_skips)
+        gc.unfreeze()
+        report = pickle.loads(data) if data else {"ok": False, "records": []}
+        for name, level, message in report["records"]:
+            logging.getLogger(name).log(level, "%s", message)
+        report["ok"] = report["ok"] and status == 0
+        return report
+
+    def abort(self) -> None:
+        """The parent failed first: stop the child."""
+        if self.pid:
+            os.kill(self.pid, signal.SIGTERM)
+            os.waitpid(self.pid, 0)
+            os.close(self.fd)
+            self.pid = 0
+        self.build_log.removeFilter(self._quiet_skips)
+
+
+def anchors_of(pages) -> dict[str, Any]:
+    """What the parent needs to check links between the halves: each page's anchors and links."""
+    return {
+        p.file.src_uri: (sorted(p.present_anchor_ids or ()),
+                         {to.src_uri: links for to, links in (p.links_to_anchors or {}).items()})
+        for p in pages
+    }
+
+
+def check_anchors_between(files: Files, child_pages: set[str], child_anchors: dict, log_level: int) -> None:
+    """Check the anchor links from one half into the other, with MkDocs' own messages."""
+    for src, (anchors, links) in child_anchors.items():
+        page = files.get_file_from_path(src).page
+        page.present_anchor_ids = set(anchors)
+        page.links_to_anchors = {files.get_file_from_path(to): ln for to, ln in links.items()}
+    for file in files.documentation_pages():
+        page = file.page
+        if page is None or not page.links_to_anchors:
+            continue
+        own = file.src_uri in child_pages
+        everything = page.links_to_anchors
+        page.links_to_anchors = {to: ln for to, ln in everything.items() if (to.src_uri in child_pages) != own}
+        try:
+            page.validate_anchor_links(files=files, log_level=log_level)
+        finally:
+            page.links_to_anchors = everything
