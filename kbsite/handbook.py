@@ -3,7 +3,8 @@
 Articles are rendered from their Markdown with a fresh Markdown instance set up
 like the site's, tables and tool cards from the model through the same Renderer
 and templates; links are then pointed at places inside the book, so the print
-CSS can say "see p. N" (target-counter) and print external URLs in text.
+CSS can say "see p. N" (the page from kbsite.pagenumbers, in `data-page`) and
+print external URLs in text.
 """
 
 from __future__ import annotations
