@@ -106,6 +106,7 @@ class KbPlugin(BasePlugin[KbConfig]):
     # Last, once the navigation is final: from here on two processes may share the pages.
     @event_priority(-100)
     def on_nav(self, nav, config, files):
+        self.nav_pages = nav.pages
         if self.config.parallel and parallel.possible(config, self.serving):
             self.split = parallel.Split(list(self.articles))
             log.info("kbsite: a second process renders %d of %d articles",
@@ -164,6 +165,8 @@ class KbPlugin(BasePlugin[KbConfig]):
         if self.config.fast_nav:
             env.globals["kb_nav"] = NavCache()  # fresh per build: pages and URLs may change
         env.globals["kb_search_parts"] = len(self.search_parts)
+        env.globals["kb_memo"] = {}  # template fragments that depend only on the page's folder
+        env.globals["kb_top_urls"] = {p.url for p in self.nav_pages if p.parent is None or p.is_index}
         if self.split and self.split.is_child:
             # The parent writes every file but the child's pages.
             for file in [f for f in files if not f.is_documentation_page()]:

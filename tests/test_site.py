@@ -179,3 +179,20 @@ def test_only_publishable_files_reach_the_site(mini_site):
     leaked = [p.relative_to(mini_site).as_posix() for p in mini_site.rglob("*")
               if p.is_file() and (p.suffix in (".yml", ".j2", ".md") or p.parts[len(mini_site.parts)] in ("handbook", "kb", "_data"))]
     assert leaked == []
+
+
+def test_text_links_mark_the_current_page_in_every_folder(starter_site):
+    """The no-JavaScript links are rendered once per folder: each copy must still
+    point from its own folder and mark only the page itself as current."""
+    import re
+
+    def textnav(rel: str) -> str:
+        return re.search(r'<nav class="kb-textnav".*?</nav>', html(starter_site, rel), re.S).group(0)
+
+    assert 'href="index.html" aria-current="page">Home<' in textnav("index.html")
+    network = textnav("network/index.html")
+    assert 'href="index.html" aria-current="page">Network<' in network
+    assert 'href="../devices/index.html">Devices' in network
+    article = textnav("network/what-a-vpn-does-not-hide.html")
+    assert "aria-current" not in article and 'href="index.html">Network<' in article
+    assert 'href="a-z.html" aria-current="page">A–Z' in textnav("a-z.html")
