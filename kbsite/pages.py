@@ -29,7 +29,7 @@ def generated_pages(kb: KnowledgeBase) -> list[GeneratedPage]:
                       {"counts": counts, "recent": kb.recently_updated()}),
     ]
     for c in kb.categories:
-        pages.append(GeneratedPage(c.src_uri, f"Category: {c.title}", "kb/category.html",
+        pages.append(GeneratedPage(c.src_uri, category_title(c), "kb/category.html",
                                    {"category": c, "articles": kb.in_category(c)}))
     by_letter = groupby(sorted(kb.articles, key=lambda a: sort_key(a.title)),
                         key=lambda a: (sort_key(a.title)[:1] or "#").upper())
@@ -52,6 +52,10 @@ def generated_pages(kb: KnowledgeBase) -> list[GeneratedPage]:
     return pages
 
 
+def category_title(category) -> str:
+    return f"Category: {category.title}"
+
+
 def _rows_by_article(kb: KnowledgeBase, kind: str) -> list[tuple[Any, list]]:
     """(article, tables of that kind) for every article that has some."""
     return [(a, a.tables_of_kind(kind)) for a in kb.articles if a.tables_of_kind(kind)]
@@ -61,7 +65,9 @@ def nav(kb: KnowledgeBase, extra_pages: list[str]) -> list:
     """Categories as sections whose index is the category page; articles inside."""
     items: list = [{"Home": HOME}]
     for c in kb.categories:
-        items.append({c.title: [c.src_uri, *(a.src_uri for a in kb.in_category(c))]})
+        # Titles given here, not read from the pages: a build process may skip reading
+        # the pages the other renders (kbsite.parallel). The same titles as the pages'.
+        items.append({c.title: [{category_title(c): c.src_uri}, *({a.title: a.src_uri} for a in kb.in_category(c))]})
     items += [{"A–Z index": AZ}, {"Tools": TOOLS}, {"Glossary": GLOSSARY},
               {"Common misunderstandings": MISUNDERSTANDINGS}, {"Checklists": CHECKLISTS}]
     return items + sorted(extra_pages)

@@ -1,14 +1,15 @@
-"""Render half of the article pages in a second, forked process.
+"""Render part of the article pages in a second, forked process.
 
 MkDocs renders pages one after another on one core; Markdown and the page
 templates are most of a build. After the navigation is built (`on_nav`) the
-build process forks. Both processes go on with MkDocs' own build loop, but each
-renders only its share of the articles and skips the others: an empty Markdown
-body and an empty template, so MkDocs writes nothing for them. The parent keeps
-everything else (generated pages, static files, 404, sitemap, the post-build
-audit); the child only renders and writes its pages, then reports back through
-a pipe just before MkDocs' `on_post_build` and exits without running anything
-after it.
+build process forks. Both processes go on with MkDocs' own build loop, each
+with the other's pages set aside: marked excluded, so MkDocs neither reads nor
+renders them (the navigation gives their titles). The parent keeps everything
+else (generated pages, static files, 404, sitemap, the post-build audit); before
+the sitemap it takes the child's pages back in with an empty template, so MkDocs
+lists them but writes nothing for them. The child only renders and writes its
+articles, then reports back through a pipe just before MkDocs' `on_post_build`
+and exits without running anything after it.
 
 The two halves need each other in three places, all handled here: warnings
 and errors the child logs are replayed by the parent (so strict mode counts
@@ -30,7 +31,7 @@ import signal
 import sys
 from typing import Any, NoReturn
 
-from mkdocs.structure.files import Files
+from mkdocs.structure.files import Files, InclusionLevel
 
 SKIP_TEMPLATE = "kb/skip.html"  # empty: MkDocs writes no file for an empty page
 
@@ -68,8 +69,10 @@ class Split:
         self.pid = 0
         self.fd = -1
         self.capture: _Capture | None = None
-        self.build_log = logging.getLogger("mkdocs.commands.build")
-        self.build_log.addFilter(self._quiet_skips)
+        self.excluded: dict[str, InclusionLevel] = {}  # src_uri -> inclusion before the split
+        self.logs = [logging.getLogger("mkdocs.commands.build"), logging.getLogger("mkdocs.structure.pages")]
+        for logger in self.logs:
+            logger.addFilter(self._quiet)
 
     def fork(self) -> None:
         sys.stdout.flush()
@@ -97,10 +100,33 @@ class Split:
         """Whether this process renders the page."""
         return (src_uri in self.child_pages) == self.is_child
 
-    def _quiet_skips(self, record: logging.LogRecord) -> bool:
-        # MkDocs logs "Page skipped: 'a/b.md'. Generated empty output." for each page left to the other process.
+    def exclude(self, files: Files, titled: set[str]) -> None:
+        """Set the other process's pages aside: MkDocs neither reads nor renders an
+        excluded page. Only pages whose titles the navigation gives (`titled`); a plain
+        page is read by both, for its title, and written by the parent."""
+        for file in files.documentation_pages():
+            if not self.renders(file.src_uri) and file.src_uri in titled:
+                self.excluded[file.src_uri] = file.inclusion
+                file.inclusion = InclusionLevel.EXCLUDED
+
+    def restore(self, files: Files) -> None:
+        """The parent, before MkDocs writes the sitemap: every page is in the site again,
+        the other half's with the empty template, so MkDocs writes nothing for them."""
+        for src_uri, inclusion in self.excluded.items():
+            file = files.get_file_from_path(src_uri)
+            file.inclusion = inclusion
+            file.page.meta["template"] = SKIP_TEMPLATE
+        self.excluded = {}
+
+    def _quiet(self, record: logging.LogRecord) -> bool:
+        # What MkDocs says about the other half's pages is not news: "Page skipped: 'a/b.md'.
+        # Generated empty output." and "... contains a link to 'a/b.md' which is excluded ...".
         msg = record.getMessage()
-        return not (msg.startswith("Page skipped: '") and not self.renders(msg.split("'")[1]))
+        if msg.startswith("Page skipped: '"):
+            return self.renders(msg.split("'")[1])
+        if msg.endswith("' which is excluded from the built site."):
+            return msg.rsplit("'", 2)[-2] not in self.excluded
+        return True
 
     # The child's side.
 
@@ -124,7 +150,7 @@ class Split:
             data = pipe.read()
         _, status = os.waitpid(self.pid, 0)
         self.pid = 0
-        self.build_log.removeFilter(self._quiet_skips)
+        self._unquiet()
         gc.unfreeze()
         report = pickle.loads(data) if data else {"ok": False, "records": []}
         for name, level, message in report["records"]:
@@ -139,7 +165,11 @@ class Split:
             os.waitpid(self.pid, 0)
             os.close(self.fd)
             self.pid = 0
-        self.build_log.removeFilter(self._quiet_skips)
+        self._unquiet()
+
+    def _unquiet(self) -> None:
+        for logger in self.logs:
+            logger.removeFilter(self._quiet)
 
 
 def anchors_of(pages) -> dict[str, Any]:

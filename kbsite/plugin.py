@@ -60,7 +60,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         dirs = config.theme.dirs
         dirs.insert(1 if config.theme.custom_dir else 0, str(TEMPLATES))
         config.extra_css.insert(0, "assets/stylesheets/kbsite.css")
-        self.page_files: dict[str, File] = {}  # output path -> Markdown file, for audit messages
+        self.page_files: dict[str, File] = {}
         self.page_auditor: PageAuditor | InlineAuditor | None = None
         self.split = None
         self.child_report: dict | None = None
@@ -107,11 +107,15 @@ class KbPlugin(BasePlugin[KbConfig]):
     @event_priority(-100)
     def on_nav(self, nav, config, files):
         self.nav_pages = nav.pages
+        # Output path -> Markdown file, to name the source line of an audit finding.
+        self.page_files = {f.dest_uri: f for f in files.documentation_pages() if f.src_uri not in self.generated}
         if self.config.parallel and parallel.possible(config, self.serving):
             self.split = parallel.Split(list(self.articles))
             log.info("kbsite: a second process renders %d of %d articles",
                      len(self.split.child_pages), len(self.articles))
             self.split.fork()
+            # Articles and generated pages have their titles in the navigation: no need to read them.
+            self.split.exclude(files, titled={*self.articles, *self.generated})
         return nav
 
     def _renders(self, page: Page) -> bool:
@@ -134,11 +138,11 @@ class KbPlugin(BasePlugin[KbConfig]):
                 page.context["handbook"] = book
 
     def on_page_markdown(self, markdown: str, page: Page, config, files) -> str:
-        if page.file.src_uri not in self.generated:
-            self.page_files[page.file.dest_uri] = page.file
         if not self._renders(page):
+            # A plain page (about.md) in the child: rendered for its title and anchors,
+            # written by the parent. (The other half's articles and generated pages are not read.)
             page.meta["template"] = parallel.SKIP_TEMPLATE
-            return ""
+            return markdown
         article = self.articles.get(page.file.src_uri)
         self.md_ext.glossary_url = None
         if article is None:
@@ -149,9 +153,6 @@ class KbPlugin(BasePlugin[KbConfig]):
     # Before other plugins (search) read page.content, so they see the full page.
     @event_priority(50)
     def on_page_content(self, html: str, page: Page, config, files) -> str:
-        if not self._renders(page):
-            page.present_anchor_ids = None  # unknown here: MkDocs skips links to it
-            return ""
         src = page.file.src_uri
         if src in self.articles:
             return self.renderer.article(self.articles[src], html)
@@ -167,6 +168,8 @@ class KbPlugin(BasePlugin[KbConfig]):
         env.globals["kb_search_parts"] = len(self.search_parts)
         env.globals["kb_memo"] = {}  # template fragments that depend only on the page's folder
         env.globals["kb_top_urls"] = {p.url for p in self.nav_pages if p.parent is None or p.is_index}
+        if self.split and not self.split.is_child:
+            self.split.restore(files)
         if self.split and self.split.is_child:
             # The parent writes every file but the child's pages.
             for file in [f for f in files if not f.is_documentation_page()]:

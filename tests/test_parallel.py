@@ -108,3 +108,22 @@ def test_failure_in_the_child_stops_the_build(built_mini, tmp_path):
     assert "the second build process failed" in result.stderr
     assert tree_digest(root / "site") == before
     assert not list(root.glob("site.*"))
+
+
+def test_plain_page_and_links_into_it_same_as_serial(tmp_path):
+    """A plain page (content/about.md) is read by both processes, built by the parent only;
+    an article in the child's half links to one of its headings."""
+    sites = []
+    for name, parallel in (("split", True), ("serial", False)):
+        root = copy_site(tmp_path / name, "mini")
+        (root / "content" / "about.md").write_text("# About this site\n\n## Who writes it\n\nVolunteers.\n",
+                                                   encoding="utf-8")
+        append(root, TAILS, "\nSee [who writes it](../about.md#who-writes-it).\n")
+        if not parallel:
+            serial(root)
+        result = run_kbsite("build", cwd=root)
+        assert result.returncode == 0, result.stderr
+        sites.append(root / "site")
+    assert "About this site" in (sites[0] / "about.html").read_text(encoding="utf-8")
+    assert 'href="../about.html#who-writes-it"' in (sites[0] / "devices/what-is-tails.html").read_text(encoding="utf-8")
+    assert tree_digest(sites[0]) == tree_digest(sites[1])
