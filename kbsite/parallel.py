@@ -109,9 +109,20 @@ class Split:
                 self.excluded[file.src_uri] = file.inclusion
                 file.inclusion = InclusionLevel.EXCLUDED
 
-    def restore(self, files: Files) -> None:
-        """The parent, before MkDocs writes the sitemap: every page is in the site again,
-        the other half's with the empty template, so MkDocs writes nothing for them."""
+    def divide_writes(self, files: Files, config) -> None:
+        """Before MkDocs writes (`on_env`): the parent writes every file but the child's
+        pages, the child only its pages."""
+        if not self.is_child:
+            self._restore(files)
+            return
+        for file in [f for f in files if not f.is_documentation_page()]:
+            files.remove(file)
+        config.theme.static_templates.clear()
+        config.extra_templates.clear()
+
+    def _restore(self, files: Files) -> None:
+        """In the parent, before the sitemap: every page is in the site again, the
+        child's with the empty template, so MkDocs lists them but writes nothing."""
         for src_uri, inclusion in self.excluded.items():
             file = files.get_file_from_path(src_uri)
             file.inclusion = inclusion

@@ -106,7 +106,8 @@ class KbPlugin(BasePlugin[KbConfig]):
     # Last, once the navigation is final: from here on two processes may share the pages.
     @event_priority(-100)
     def on_nav(self, nav, config, files):
-        self.nav_pages = nav.pages
+        # Home, category and other top-level pages: the text links mark them as current.
+        self.top_urls = {p.url for p in nav.pages if p.parent is None or p.is_index}
         # Output path -> Markdown file, to name the source line of an audit finding.
         self.page_files = {f.dest_uri: f for f in files.documentation_pages() if f.src_uri not in self.generated}
         if self.config.parallel and parallel.possible(config, self.serving):
@@ -167,16 +168,9 @@ class KbPlugin(BasePlugin[KbConfig]):
             env.globals["kb_nav"] = NavCache()  # fresh per build: pages and URLs may change
         env.globals["kb_search_parts"] = len(self.search_parts)
         env.globals["kb_memo"] = {}  # template fragments that depend only on the page's folder
-        env.globals["kb_top_urls"] = {p.url for p in self.nav_pages if p.parent is None or p.is_index}
-        if self.split and not self.split.is_child:
-            self.split.restore(files)
-        if self.split and self.split.is_child:
-            # The parent writes every file but the child's pages.
-            for file in [f for f in files if not f.is_documentation_page()]:
-                files.remove(file)
-            config.theme.static_templates.clear()
-            config.extra_templates.clear()
+        env.globals["kb_top_urls"] = self.top_urls
         if self.split:
+            self.split.divide_writes(files, config)
             self.page_auditor = InlineAuditor(config.site_url or "")
         elif not self.serving:
             # `serve` rebuilds often and keeps threads: audit there after the build only.
@@ -224,7 +218,7 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_build_error(self, error) -> None:
         if self.split is not None and self.split.is_child:
             self.split.finish_child(False)
-        if self.split is not None:
+        elif self.split is not None:
             self.split.abort()
 
     # After plugins that write into site_dir (e.g. the handbook), so the audit sees all.
