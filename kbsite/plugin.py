@@ -60,7 +60,6 @@ class KbPlugin(BasePlugin[KbConfig]):
         dirs = config.theme.dirs
         dirs.insert(1 if config.theme.custom_dir else 0, str(TEMPLATES))
         config.extra_css.insert(0, "assets/stylesheets/kbsite.css")
-        self.page_files: dict[str, File] = {}
         self.page_auditor: PageAuditor | InlineAuditor | None = None
         self.split = None
         self.child_report: dict | None = None
@@ -109,7 +108,8 @@ class KbPlugin(BasePlugin[KbConfig]):
         # Home, category and other top-level pages: the text links mark them as current.
         self.top_urls = {p.url for p in nav.pages if p.parent is None or p.is_index}
         # Output path -> Markdown file, to name the source line of an audit finding.
-        self.page_files = {f.dest_uri: f for f in files.documentation_pages() if f.src_uri not in self.generated}
+        self.page_files: dict[str, File] = {f.dest_uri: f for f in files.documentation_pages()
+                                            if f.src_uri not in self.generated}
         if self.config.parallel and parallel.possible(config, self.serving):
             self.split = parallel.Split(list(self.articles))
             log.info("kbsite: a second process renders %d of %d articles",

@@ -100,13 +100,17 @@ class _Builder:
             data = {}
             for key, value in node.value:
                 data[key.value] = self.build(value, path + (key.value,))
-                self.lines[path + (key.value,)] = key.start_mark.line + self.offset  # the key's line
+                self._key_line(path, key)
         else:
             data = self.loader.construct_object(node, deep=True)
             self._lines_only(node, path)
         self.done[id(node)] = data
         self.open.discard(id(node))
         return data
+
+    def _key_line(self, path: Path_, key: yaml.Node) -> None:
+        """A mapping entry is on its key's line, not its value's (which may start below)."""
+        self.lines[path + (key.value,)] = key.start_mark.line + self.offset
 
     def _lines_only(self, node: yaml.Node, path: Path_) -> None:
         """The lines below a node built elsewhere (keys as written, as for the others)."""
@@ -117,7 +121,7 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 self._lines_only(value, path + (key.value,))
-                self.lines[path + (key.value,)] = key.start_mark.line + self.offset
+                self._key_line(path, key)
         else:
             for i, item in enumerate(node.value):
                 self._lines_only(item, path + (i,))
