@@ -14,8 +14,8 @@ import click
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's notice: the README records the risk
 
-from . import load  # noqa: E402
-from .errors import ContentErrors  # noqa: E402
+from .content import load  # noqa: E402
+from .content.errors import ContentErrors  # noqa: E402
 
 
 def _config(config_file: str, **overrides):
@@ -101,7 +101,7 @@ def build(config_file: str) -> None:
 @config_option
 def pdf(config_file: str) -> None:
     """Build only the PDF handbook into site/downloads/ (`build` makes it too)."""
-    from .handbook import build as build_handbook
+    from .outputs.handbook import build as build_handbook
 
     start = time.monotonic()
     cfg = _config(config_file)
@@ -136,7 +136,7 @@ def serve(config_file: str, port: int, livereload: bool) -> None:
     from mkdocs.commands.build import build
     from mkdocs.exceptions import MkDocsException
 
-    from .serve import serve_static
+    from .site.serve import serve_static
 
     tmp = Path(tempfile.mkdtemp(prefix="kbsite-preview-"))
     try:
@@ -156,7 +156,7 @@ def serve(config_file: str, port: int, livereload: bool) -> None:
 @click.option("--nginx", "what", flag_value="nginx", default=True, help="Print the nginx server block.")
 def deploy_config(root: str | None, listen: str | None, mount: str, what: str) -> None:
     """Print the nginx server block (or torrc) for hosting as an onion service."""
-    from . import deploy
+    from .outputs import deploy
 
     listen = listen or deploy.DEFAULT_LISTEN
     try:
@@ -172,8 +172,8 @@ def deploy_config(root: str | None, listen: str | None, mount: str, what: str) -
 @click.option("--no-build", is_flag=True, help="Bundle the existing site/ instead of building first.")
 def bundle(config_file: str, no_build: bool) -> None:
     """Build, then write dist/<site>-<date>.zip for a USB stick (opens in Tails)."""
-    from .bundle import write_bundle
-    from .reproducible import default_source_date_epoch
+    from .outputs.bundle import write_bundle
+    from .safety.reproducible import default_source_date_epoch
 
     cfg = _config(config_file)
     site = Path(cfg.site_dir) if no_build else build_site(config_file)
@@ -191,7 +191,7 @@ def bundle(config_file: str, no_build: bool) -> None:
 @click.option("--category", required=True, help="Category id from _data/categories.yml.")
 def new(config_file: str, title: str, category: str) -> None:
     """Write a new article skeleton with every section and table kind stubbed."""
-    from .skeleton import write_skeleton
+    from .content.skeleton import write_skeleton
 
     cfg = _config(config_file)
     try:

@@ -1,4 +1,4 @@
-"""A synthetic knowledge base (kbsite.synth), built once per session for search tests."""
+"""A synthetic knowledge base (kbsite.dev.synth), built once per session for search tests."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from conftest import run_kbsite
-from kbsite import load, synth
+from kbsite.content import load
+from kbsite.dev import synth
 
 SYNTH_ARTICLES = 40
 

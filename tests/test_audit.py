@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from conftest import run_kbsite, tree_digest
-from kbsite import audit, policy
+from kbsite.safety import audit
+from kbsite.safety import policy
 
 HEAD = (f'<head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="{policy.META_CSP}">'
         f'<meta name="referrer" content="{policy.REFERRER_POLICY}"></head>')

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from kbsite import audit
-from kbsite.audit_pool import BATCH, PageAuditor
+from kbsite.safety import audit
+from kbsite.safety.audit_pool import BATCH, PageAuditor
 
 LEAK = '<html><head></head><body><img src="https://tracker.example/p.png"></body></html>'
 

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from kbsite import audit
+from kbsite.safety import audit
 from synthsite import synth_root  # noqa: F401 (fixture)
 
 

@@ -11,7 +11,7 @@ import yaml
 
 from browsers import PageLog, chromium_own, site_pages
 from conftest import ROOT
-from kbsite import audit
+from kbsite.safety import audit
 
 SCREENSHOTS = ROOT / "screenshots" / "safest"  # looked at by people; gitignored
 WIDTHS = (1000, 400)  # Tor Browser's default window, and a phone
@@ -94,7 +94,7 @@ def test_control_firefox_reports_the_leak(leaky_page, firefox, firefox_proxy):
 @pytest.fixture(scope="module")
 def blocked_page(tmp_path_factory) -> Path:
     """The control for console errors: an inline script the page's own policy blocks."""
-    from kbsite import policy
+    from kbsite.safety import policy
 
     page = tmp_path_factory.mktemp("control") / "blocked.html"
     page.write_text(f'<!doctype html><meta http-equiv="Content-Security-Policy" content="{policy.META_CSP}">'

@@ -91,8 +91,8 @@ def test_handbook_is_linked_from_start_here_when_built(tmp_path):
     import shutil
 
     from hosting_build import MINI
-    from kbsite import load
-    from kbsite.bundle import bundle_files
+    from kbsite.content import load
+    from kbsite.outputs.bundle import bundle_files
 
     kb = load.load(MINI / "content", "Mini KB")
     site = tmp_path / "site"

@@ -18,8 +18,8 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from hosting_build import ROOT
-from kbsite import deploy
-from kbsite.policy import CSP, HEADERS
+from kbsite.outputs import deploy
+from kbsite.safety.policy import CSP, HEADERS
 
 DEPLOY = ROOT / "deploy"
 TYPES = {".js": "text/javascript", ".css": "text/css", ".pdf": "application/pdf",

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from kbsite import load
-from kbsite.handbook import local_fetcher
+from kbsite.content import load
+from kbsite.outputs.weasy import local_fetcher
 
 from conftest import copy_site, run_kbsite
 
@@ -215,7 +215,7 @@ def test_body_links_and_images(mini):
 
 
 def test_fetcher_reads_only_local_files(tmp_path):
-    from kbsite.handbook import VIRTUAL_ROOT
+    from kbsite.outputs.weasy import VIRTUAL_ROOT
 
     (tmp_path / "inside.txt").write_text("ok")
     fetch = local_fetcher(tmp_path)

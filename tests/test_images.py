@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from hosting_build import ARTIST, GPS_IFD, MINI, PHOTO, ROOT, photo_with_metadata
-from kbsite import images
+from kbsite.safety import images
 
 
 def test_built_photo_has_no_gps_or_author(canary_build):

@@ -1,4 +1,4 @@
-"""Page numbers that kbsite finds itself (kbsite.pagenumbers), read back from real PDFs."""
+"""Page numbers that kbsite finds itself (kbsite.outputs.pagenumbers), read back from real PDFs."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kbsite import handbook
-from kbsite.pagenumbers import Book, Numberer, fill
+from kbsite.outputs import handbook
+from kbsite.outputs.pagenumbers import Book, Numberer, fill
 
 from conftest import run_kbsite
 from test_handbook import PDF, lines, pages_text

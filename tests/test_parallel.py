@@ -1,4 +1,4 @@
-"""Builds that render part of the articles in a second process (kbsite.parallel).
+"""Builds that render part of the articles in a second process (kbsite.site.parallel).
 
 The mini fixture's three articles split as: devices/what-is-tails.md and
 network/public-wifi.md in the child, network/tor-vs-vpn.md in the parent.

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from conftest import run_kbsite
-from kbsite import search, synth
+from kbsite.site import search
+from kbsite.dev import synth
 from synthsite import synth_kb, synth_root  # noqa: F401 (fixtures)
 
 WORD = re.compile(r"[a-z0-9]+")

@@ -15,7 +15,7 @@ from email.message import Message
 import pytest
 
 from hosting_build import MINI, ROOT
-from kbsite.policy import HEADERS
+from kbsite.safety.policy import HEADERS
 
 
 def _free_port() -> int:

@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 
 from conftest import run_kbsite
-from kbsite import load, synth
-from kbsite.load import MARKER_RE
+from kbsite.content import load
+from kbsite.dev import synth
+from kbsite.content.load import MARKER_RE
 
 
 def tree(root: Path) -> dict[str, bytes]:

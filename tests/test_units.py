@@ -7,9 +7,9 @@ import datetime as dt
 import markdown
 import pytest
 
-from kbsite import yamlsrc
-from kbsite.markdown_ext import KbExtension
-from kbsite.model import Article, Category, GlossaryTerm, KnowledgeBase, resolve_related
+from kbsite.content import yamlsrc
+from kbsite.site.markdown_ext import KbExtension
+from kbsite.content.model import Article, Category, GlossaryTerm, KnowledgeBase, resolve_related
 
 
 def test_yaml_lines_follow_keys_and_items():

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from .model import KnowledgeBase, sort_key
+from ..content.model import KnowledgeBase, sort_key
 
 HOME, AZ, GLOSSARY, MISUNDERSTANDINGS, CHECKLISTS, TOOLS = (
     "index.md", "a-z.md", "glossary.md", "misunderstandings.md", "checklists.md", "tools/index.md",
@@ -66,7 +66,7 @@ def nav(kb: KnowledgeBase, extra_pages: list[str]) -> list:
     items: list = [{"Home": HOME}]
     for c in kb.categories:
         # Titles given here, not read from the pages: a build process may skip reading
-        # the pages the other renders (kbsite.parallel). The same titles as the pages'.
+        # the pages the other renders (kbsite.site.parallel). The same titles as the pages'.
         items.append({c.title: [{category_title(c): c.src_uri}, *({a.title: a.src_uri} for a in kb.in_category(c))]})
     items += [{"A–Z index": AZ}, {"Tools": TOOLS}, {"Glossary": GLOSSARY},
               {"Common misunderstandings": MISUNDERSTANDINGS}, {"Checklists": CHECKLISTS}]

@@ -6,7 +6,7 @@ the build). Pages are audited from the exact HTML MkDocs is about to write
 rendering; `on_post_build` audits the remaining files and collects the pages.
 A spawned worker imports only this module's dependencies, so it costs little
 memory and is safe even when the build process has threads (`mkdocs serve`).
-When the build already renders on both cores (kbsite.parallel), a third process
+When the build already renders on both cores (kbsite.site.parallel), a third process
 would only compete for them: each process then audits its own pages inline.
 """
 

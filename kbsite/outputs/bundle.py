@@ -21,10 +21,10 @@ from pathlib import Path
 import jinja2
 from mkdocs.utils import get_build_datetime
 
-from .model import KnowledgeBase, slugify
+from ..content.model import KnowledgeBase, slugify
 
 # Not under templates/: MkDocs would copy these into every site as theme files.
-TEMPLATES = Path(__file__).parent / "usb"
+TEMPLATES = Path(__file__).parent.parent / "usb"
 ZIP_EPOCH = dt.datetime(1980, 1, 1, tzinfo=dt.timezone.utc)  # the earliest time a zip can hold
 
 

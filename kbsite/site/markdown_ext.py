@@ -12,7 +12,7 @@ import xml.etree.ElementTree as etree
 from markdown import Extension, Markdown
 from markdown.treeprocessors import Treeprocessor
 
-from .model import GlossaryTerm
+from ..content.model import GlossaryTerm
 
 SKIP_TAGS = {"a", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "script", "style", "abbr"}
 EXTERNAL_RE = re.compile(r"^https?://", re.I)

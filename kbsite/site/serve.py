@@ -1,4 +1,4 @@
-"""Local preview on 127.0.0.1 with the production headers (kbsite.policy).
+"""Local preview on 127.0.0.1 with the production headers (kbsite.safety.policy).
 
 Two servers:
 - MkDocs' livereload server, wrapped by `wrap_livereload_app` (the plugin's
@@ -17,7 +17,7 @@ import re
 from functools import partial
 from pathlib import Path
 
-from .policy import HEADERS, content_type
+from ..safety.policy import HEADERS, content_type
 
 SERVER_NAME = "kbsite"  # no version, as in production (server_tokens off)
 RELOAD_JS = "/.kbsite-livereload.js"

@@ -3,15 +3,13 @@
 Articles are rendered from their Markdown with a fresh Markdown instance set up
 like the site's, tables and tool cards from the model through the same Renderer
 and templates; links are then pointed at places inside the book, so the print
-CSS can say "see p. N" (the page from kbsite.pagenumbers, in `data-page`) and
+CSS can say "see p. N" (the page from kbsite.outputs.pagenumbers, in `data-page`) and
 print external URLs in text.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import os
 import posixpath
 import xml.etree.ElementTree as etree
@@ -24,11 +22,12 @@ import jinja2
 import markdown
 from markupsafe import Markup
 
-from .markdown_ext import EXTERNAL_RE, KbExtension
-from .model import Article, Category, KnowledgeBase, Tool, slugify
+from ..site.markdown_ext import EXTERNAL_RE, KbExtension
+from ..content.model import Article, Category, KnowledgeBase, Tool, slugify
 from .pagenumbers import PARALLEL_MIN_ARTICLES, Numberer
-from .pages import GLOSSARY, TOOLS
-from .render import Renderer
+from .weasy import paused_gc
+from ..site.pages import GLOSSARY, TOOLS
+from ..site.render import Renderer
 
 FONTS = ("DejaVu Serif", "DejaVu Sans", "DejaVu Sans Mono")  # Debian fonts-dejavu-core/-extra
 
@@ -116,7 +115,7 @@ class LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
         a.set("href", f"#{found}")
         if "kb-term" not in a.get("class", ""):
             a.set("class", (a.get("class", "") + " kb-xref").strip())
-            a.set("data-page", "")  # filled by kbsite.pagenumbers
+            a.set("data-page", "")  # filled by kbsite.outputs.pagenumbers
 
 
 def _unwrap(parent: etree.Element, index: int, a: etree.Element) -> None:
@@ -205,38 +204,6 @@ def book_html(kb: KnowledgeBase, loader: jinja2.BaseLoader, *, description: str 
     )
 
 
-# The same base URL on every machine: WeasyPrint names each image by an MD5 of its URL,
-# so a URL holding the build folder would change the PDF's bytes (and hash the path into it).
-VIRTUAL_ROOT = "/kbsite-content"
-
-
-@contextlib.contextmanager
-def paused_gc():
-    """Python's cyclic garbage collector paused while WeasyPrint works.
-
-    A layout keeps millions of objects alive until the PDF is written; every full
-    collection walks them all again and finds little: a third of the CPU time of
-    a render. Reference counting still frees most garbage at once (peak memory
-    grew by 5% at 100 articles).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def render(html: str, base: Path):
-    """The laid-out WeasyPrint document. Nothing outside `base` and no network is reachable."""
-    import weasyprint
-
-    with paused_gc():
-        return weasyprint.HTML(string=html, base_url=f"file://{VIRTUAL_ROOT}/",
-                               url_fetcher=local_fetcher(base)).render()
-
-
 def render_pdf(html: str, base: Path, numberer: Numberer | None = None) -> tuple[bytes, int]:
     """PDF bytes and page count, with every page number kbsite prints checked."""
     document = (numberer or Numberer(workers=1)).render(html, base)
@@ -244,34 +211,6 @@ def render_pdf(html: str, base: Path, numberer: Numberer | None = None) -> tuple
         # The file identifier is an MD5 of the PDF's own objects: set by content, not time.
         pdf = document.write_pdf(pdf_identifier=True)
     return pdf, len(document.pages)
-
-
-def local_fetcher(root: Path):
-    """A URL fetcher for data: URLs and files under `root`; it refuses everything else.
-
-    Images come without their metadata, as on the site (kbsite.images).
-    """
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    from . import images
-    from .policy import content_type
-
-    root = root.resolve()
-
-    class LocalFetcher(URLFetcher):
-        def fetch(self, url: str, headers=None):
-            if not url.startswith("file:"):
-                return super().fetch(url, headers)
-            rel = posixpath.normpath(unquote(urlsplit(url).path))
-            path = (root / rel.removeprefix(VIRTUAL_ROOT + "/")).resolve()  # resolves "..": no way out
-            if not rel.startswith(VIRTUAL_ROOT + "/") or not path.is_relative_to(root):
-                raise ValueError(f"handbook: refusing to read outside the content folder: {url}")
-            data = path.read_bytes()
-            if images.is_image(path.name):
-                data = images.strip(data, path.name)
-            return URLFetcherResponse(url, data, {"Content-Type": content_type(path.name)})
-
-    return LocalFetcher(allowed_protocols=("file", "data"), allow_redirects=False)
 
 
 def config_html(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_links: bool = True) -> str:

@@ -23,7 +23,7 @@ The one exception: MkDocs writes 404.html with root-absolute links, because a we
 server shows it for URLs at any depth; on file:// it is never shown. Its
 root-absolute links are allowed; anything external in it is still a finding.
 
-Pages also must not rely on inline scripts or styles (the policy in kbsite.policy
+Pages also must not rely on inline scripts or styles (the policy in kbsite.safety.policy
 blocks them) and must carry that policy.
 """
 

@@ -97,7 +97,7 @@ def layout(html: str, base: str) -> tuple[int, dict[str, int]]:
 
     WeasyPrint's messages are left to the final layout, which repeats them all.
     """
-    from .handbook import render
+    from .weasy import render
 
     weasyprint_log = logging.getLogger("weasyprint")
     level = weasyprint_log.level
@@ -152,7 +152,7 @@ class Numberer:
 
     def render(self, html: str, base: Path):
         """The final WeasyPrint document, every printed page number checked against it."""
-        from .handbook import render
+        from .weasy import render
 
         if not SHEET_RE.search(html):
             return self._fallback(html, base, "the book template marks no sheets")
@@ -178,7 +178,7 @@ class Numberer:
         return self._fallback(html, base, "page numbers did not settle")
 
     def _fallback(self, html: str, base: Path, why: str):
-        from .handbook import render
+        from .weasy import render
 
         self.close()
         log.info("handbook: %s; WeasyPrint's target-counter gives the page numbers", why)

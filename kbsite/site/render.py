@@ -8,9 +8,9 @@ import jinja2
 from markupsafe import Markup
 from mkdocs.utils import get_relative_url
 
-from .model import Article, KnowledgeBase
+from ..content.model import Article, KnowledgeBase
 from .pages import GLOSSARY, GeneratedPage
-from .load import MARKER_RE
+from ..content.load import MARKER_RE
 
 
 def page_url(src_uri: str) -> str:

@@ -14,7 +14,7 @@ import datetime as dt
 import random
 from pathlib import Path
 
-from .model import slugify
+from ..content.model import slugify
 
 SEED = 20261127
 CATEGORIES = [
@@ -203,7 +203,7 @@ plugins:
 
 def write_stock(kb_root: Path, dest: Path, prune: bool) -> Path:
     """The same articles as plain Markdown for stock mkdocs-material."""
-    from .load import MARKER_RE, load
+    from ..content.load import MARKER_RE, load
 
     kb = load(kb_root / "content")
     docs = dest / "docs"

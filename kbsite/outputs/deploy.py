@@ -1,13 +1,13 @@
 """Server configuration for hosting a built site as an onion service.
 
-The nginx server block is generated from kbsite.policy, so the headers it sends
+The nginx server block is generated from kbsite.safety.policy, so the headers it sends
 can never drift from the policy the pages are built for; deploy/ holds the
 output for the default paths, and a test checks it is up to date.
 """
 
 from __future__ import annotations
 
-from .policy import HEADERS, MEDIA_TYPES
+from ..safety.policy import HEADERS, MEDIA_TYPES
 
 DEFAULT_ROOT = "/srv/kbsite/current"
 DEFAULT_LISTEN = "unix:/run/kbsite/nginx.sock"

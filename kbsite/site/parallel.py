@@ -62,7 +62,7 @@ class Split:
 
     def __init__(self, articles: list[str]):
         # A contiguous run in folder order: whole categories mostly stay in one process,
-        # so each renders fewer cached navigation trees (kbsite.navcache).
+        # so each renders fewer cached navigation trees (kbsite.site.navcache).
         ordered = sorted(articles)
         self.child_pages = set(ordered[:round(len(ordered) * CHILD_SHARE)])  # src_uris the child renders
         self.is_child = False

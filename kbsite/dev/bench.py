@@ -1,6 +1,6 @@
 """The benchmark behind `scripts/bench`: kbsite against stock mkdocs-material.
 
-For each size it generates a synthetic knowledge base (kbsite.synth), builds
+For each size it generates a synthetic knowledge base (kbsite.dev.synth), builds
 it cold with kbsite and the same Markdown with stock Material (with and
 without navigation.prune), alternating, and measures wall time, peak RSS of
 the build's process tree, site and page sizes and the search index. In
@@ -73,7 +73,7 @@ def article_pages(site: Path, kb_root: Path) -> list[int]:
 
 def _kb_config(root: Path) -> None:
     """Site builds leave the handbook out (timed on its own) when the option exists."""
-    from .config import KbConfig
+    from ..site.config import KbConfig
 
     if "handbook" in dict(KbConfig._schema):
         text = (root / "mkdocs.yml").read_text(encoding="utf-8")
@@ -207,7 +207,7 @@ def bench_search(n: int, work: Path, browser) -> dict:
 def bench_handbook(work: Path) -> dict | None:
     import importlib.util
 
-    if importlib.util.find_spec("kbsite.handbook") is None:
+    if importlib.util.find_spec("kbsite.outputs.handbook") is None:
         return None
     root = work / "kb-300" / "kbsite"
     wall, peak, _ = run_measured([sys.executable, "-m", "kbsite.cli", "pdf"], root)
@@ -245,7 +245,7 @@ def table(results: dict) -> str:
     h = results.get("handbook")
     lines.append(f"handbook PDF at 300 articles: {h['pdf_s']:.1f} s = {h['s_per_article']:.3f} s/article, "
                  f"{h['pages']} pages, peak {h['peak_rss_mb']:.0f} MB" if h
-                 else "handbook PDF: not measured (--quick, or no kbsite.handbook in this tree)")
+                 else "handbook PDF: not measured (--quick, or no kbsite.outputs.handbook in this tree)")
     return "\n".join(lines)
 
 

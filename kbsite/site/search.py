@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import re
 
-from .load import MARKER_RE
-from .model import Article, KnowledgeBase
+from ..content.load import MARKER_RE
+from ..content.model import Article, KnowledgeBase
 from .pages import GLOSSARY
 from .render import page_url
 

@@ -1,6 +1,6 @@
 """The knowledge base: the one model every output reads.
 
-Loaded and validated once by `kbsite.load`; pages, generated pages, the
+Loaded and validated once by `kbsite.content.load`; pages, generated pages, the
 handbook, the bundle and the search index read these objects and nothing else.
 """
 

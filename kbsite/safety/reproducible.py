@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mkdocs.utils import get_build_timestamp
 
-from .model import KnowledgeBase
+from ..content.model import KnowledgeBase
 
 DIR_MODE, FILE_MODE = 0o755, 0o644
 

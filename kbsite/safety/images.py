@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 
 from PIL import Image, ImageOps
 
-from .errors import ContentError, ContentErrors
+from ..content.errors import ContentError, ContentErrors
 
 RASTER = {".jpg", ".jpeg", ".png", ".gif", ".webp"}
 VECTOR = {".svg"}
