@@ -14,8 +14,8 @@ import click
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's notice: the README records the risk
 
-from .content import load  # noqa: E402
-from .content.errors import ContentErrors  # noqa: E402
+from .content import load
+from .content.errors import ContentErrors
 
 
 def _config(config_file: str, **overrides):
@@ -36,8 +36,14 @@ def _load_kb(cfg):
         _fail(exc.format() + "\nNothing was written.")
 
 
-config_option = click.option("-f", "--config-file", default="mkdocs.yml", show_default=True,
-                             type=click.Path(exists=True, dir_okay=False), help="The site's mkdocs.yml.")
+config_option = click.option(
+    "-f",
+    "--config-file",
+    default="mkdocs.yml",
+    show_default=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The site's mkdocs.yml.",
+)
 
 
 @click.group()
@@ -52,8 +58,10 @@ def main() -> None:
 def check(config_file: str) -> None:
     """Validate all content and report every error; write nothing."""
     kb = _load_kb(_config(config_file))
-    click.echo(f"OK: {len(kb.articles)} articles, {len(kb.categories)} categories, "
-               f"{len(kb.tools)} tools, {len(kb.glossary)} glossary terms.")
+    click.echo(
+        f"OK: {len(kb.articles)} articles, {len(kb.categories)} categories, "
+        f"{len(kb.tools)} tools, {len(kb.glossary)} glossary terms."
+    )
 
 
 def build_site(config_file: str) -> Path:
@@ -123,8 +131,12 @@ def pdf(config_file: str) -> None:
 @main.command()
 @config_option
 @click.option("-p", "--port", default=8000, show_default=True, help="Port on 127.0.0.1.")
-@click.option("--livereload/--no-livereload", default=True, show_default=True,
-              help="Rebuild and reload on changes, or serve one finished build as readers get it.")
+@click.option(
+    "--livereload/--no-livereload",
+    default=True,
+    show_default=True,
+    help="Rebuild and reload on changes, or serve one finished build as readers get it.",
+)
 def serve(config_file: str, port: int, livereload: bool) -> None:
     """Preview on 127.0.0.1 only, with the production headers."""
     _load_kb(_config(config_file))
@@ -150,7 +162,9 @@ def serve(config_file: str, port: int, livereload: bool) -> None:
 
 @main.command("deploy-config")
 @click.option("--root", default=None, help="Folder nginx serves (default /srv/kbsite/current).")
-@click.option("--listen", default=None, help="unix:/path or 127.0.0.1:PORT (default unix:/run/kbsite/nginx.sock).")
+@click.option(
+    "--listen", default=None, help="unix:/path or 127.0.0.1:PORT (default unix:/run/kbsite/nginx.sock)."
+)
 @click.option("--mount", default="/", show_default=True, help="URL path the site lives under.")
 @click.option("--torrc", "what", flag_value="torrc", help="Print the torrc example instead.")
 @click.option("--nginx", "what", flag_value="nginx", default=True, help="Print the nginx server block.")
@@ -160,8 +174,11 @@ def deploy_config(root: str | None, listen: str | None, mount: str, what: str) -
 
     listen = listen or deploy.DEFAULT_LISTEN
     try:
-        text = (deploy.torrc(listen) if what == "torrc"
-                else deploy.nginx_conf(root or deploy.DEFAULT_ROOT, listen, mount))
+        text = (
+            deploy.torrc(listen)
+            if what == "torrc"
+            else deploy.nginx_conf(root or deploy.DEFAULT_ROOT, listen, mount)
+        )
     except ValueError as exc:
         _fail(f"--listen: {exc}", 2)
     click.echo(text, nl=False)

@@ -24,15 +24,22 @@ import tempfile
 import threading
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 MIN_WINDOW = 500  # Firefox's narrowest window
 FIREFOX = shutil.which("firefox-esr") or "/usr/bin/firefox-esr"
 
@@ -154,6 +161,7 @@ def site_pages(site: Path) -> list[Path]:
 
 # ---------------------------------------------------------------- Chromium
 
+
 @contextlib.contextmanager
 def _proxy() -> Iterator[LoggingProxy]:
     proxy = LoggingProxy()
@@ -184,9 +192,11 @@ CHROMIUM_OWN_HOSTS = {"update.googleapis.com", "clients2.google.com", "accounts.
 
 def chromium_own(lines: list[str]) -> list[str]:
     """Proxy log lines minus Chromium's own background requests."""
+
     def host(line: str) -> str:
         target = line.split()[1] if len(line.split()) > 1 else ""
         return urlsplit(target if "://" in target else "//" + target).hostname or ""
+
     return [line for line in lines if host(line) not in CHROMIUM_OWN_HOSTS]
 
 
@@ -218,6 +228,7 @@ class PageLog:
 
 
 # ---------------------------------------------------------------- Firefox
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -258,20 +269,35 @@ class Firefox:
         self.profile = Path(tempfile.mkdtemp(prefix="kbsite-firefox-"))
         self.port = _free_port()
         prefs = {
-            **QUIET_PREFS, **SAFEST_PREFS,
+            **QUIET_PREFS,
+            **SAFEST_PREFS,
             "marionette.port": self.port,
             "network.proxy.type": 1,
-            "network.proxy.http": "127.0.0.1", "network.proxy.http_port": proxy_port,
-            "network.proxy.ssl": "127.0.0.1", "network.proxy.ssl_port": proxy_port,
+            "network.proxy.http": "127.0.0.1",
+            "network.proxy.http_port": proxy_port,
+            "network.proxy.ssl": "127.0.0.1",
+            "network.proxy.ssl_port": proxy_port,
             "network.proxy.no_proxies_on": "",
             "network.proxy.allow_hijacking_localhost": True,
         }
         (self.profile / "user.js").write_text(
-            "".join(f"user_pref({_js(k)}, {_js(v)});\n" for k, v in sorted(prefs.items())))
+            "".join(f"user_pref({_js(k)}, {_js(v)});\n" for k, v in sorted(prefs.items()))
+        )
         env = {**os.environ, "MOZ_REMOTE_SETTINGS_DEVTOOLS": "1", "MOZ_HEADLESS": "1"}
         self.proc = subprocess.Popen(
-            [FIREFOX, "--marionette", "-remote-allow-system-access", "--headless", "--no-remote", "--profile", str(self.profile)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                FIREFOX,
+                "--marionette",
+                "-remote-allow-system-access",
+                "--headless",
+                "--no-remote",
+                "--profile",
+                str(self.profile),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.client = Marionette(host="127.0.0.1", port=self.port, startup_timeout=60)
         deadline = time.monotonic() + 60
         while True:

@@ -71,5 +71,6 @@ def starter_site(tmp_path_factory) -> Path:
 
 # Real browsers, one of each per session, for every browser test (see tests/browsers.py).
 from browsers import chromium, chromium_proxy, firefox, firefox_proxy  # noqa: E402,F401
+
 # The hosting tests' session builds (canary build, second build), shared across their modules.
 from hosting_build import canary_build, second_build  # noqa: E402, F401

@@ -49,19 +49,30 @@ def make_source(parent: Path) -> Path:
     shutil.copytree(MINI, root)
     (root / "content" / PHOTO).write_bytes(photo_with_metadata())
     article = root / "content" / "network" / "public-wifi.md"
-    article.write_text(article.read_text(encoding="utf-8")
-                       + "\n![A street at night](night-street.jpg)\n", encoding="utf-8")
+    article.write_text(
+        article.read_text(encoding="utf-8") + "\n![A street at night](night-street.jpg)\n", encoding="utf-8"
+    )
     return root
 
 
-def build(root: Path, home: Path, *, tz: str, lang: str, umask: str, hostname: str | None,
-          user: str) -> subprocess.CompletedProcess:
+def build(
+    root: Path, home: Path, *, tz: str, lang: str, umask: str, hostname: str | None, user: str
+) -> subprocess.CompletedProcess:
     """`kbsite bundle` (build + zip) in a clean environment; SOURCE_DATE_EPOCH unset on purpose."""
     home.mkdir(parents=True, exist_ok=True)
-    env = {"PATH": os.environ["PATH"], "HOME": str(home), "USER": user, "LOGNAME": user,
-           "TZ": tz, "LANG": lang, "LC_ALL": lang, "PYTHONPATH": str(ROOT),
-           "NO_MKDOCS_2_WARNING": "1", "TMPDIR": str(home)}
-    cmd = f"umask {umask} && exec \"$@\""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "USER": user,
+        "LOGNAME": user,
+        "TZ": tz,
+        "LANG": lang,
+        "LC_ALL": lang,
+        "PYTHONPATH": str(ROOT),
+        "NO_MKDOCS_2_WARNING": "1",
+        "TMPDIR": str(home),
+    }
+    cmd = f'umask {umask} && exec "$@"'
     if hostname:
         cmd = f"hostname {hostname} && {cmd}"
     argv = ["sh", "-c", cmd, "sh", sys.executable, "-m", "kbsite.cli", "bundle"]
@@ -71,8 +82,11 @@ def build(root: Path, home: Path, *, tz: str, lang: str, umask: str, hostname: s
 
 
 def can_set_hostname() -> bool:
-    return subprocess.run(["unshare", "--uts", "hostname", CANARY_HOST],
-                          capture_output=True).returncode == 0 if shutil.which("unshare") else False
+    return (
+        subprocess.run(["unshare", "--uts", "hostname", CANARY_HOST], capture_output=True).returncode == 0
+        if shutil.which("unshare")
+        else False
+    )
 
 
 @dataclass
@@ -97,8 +111,9 @@ def canary_build(tmp_path_factory) -> Built:
     root = make_source(base)
     home = base / "kbcanary-home"
     host = CANARY_HOST if can_set_hostname() else None
-    result = build(root, home, tz="Pacific/Kiritimati", lang="de_DE.UTF-8", umask="077",
-                   hostname=host, user=CANARY_USER)
+    result = build(
+        root, home, tz="Pacific/Kiritimati", lang="de_DE.UTF-8", umask="077", hostname=host, user=CANARY_USER
+    )
     assert result.returncode == 0, result.stderr
     canaries = ["kbcanary", str(base), str(home), CANARY_USER] + ([CANARY_HOST] if host else [])
     return Built(root, home, canaries)
@@ -110,7 +125,8 @@ def second_build(tmp_path_factory) -> Built:
     base.mkdir(parents=True)
     root = make_source(base)
     home = base / "another-home"
-    result = build(root, home, tz="America/Los_Angeles", lang="C.UTF-8", umask="022",
-                   hostname=None, user="someone-else")
+    result = build(
+        root, home, tz="America/Los_Angeles", lang="C.UTF-8", umask="022", hostname=None, user="someone-else"
+    )
     assert result.returncode == 0, result.stderr
     return Built(root, home, [str(base), str(home)])

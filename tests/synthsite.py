@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import run_kbsite
+
 from kbsite.content import load
 from kbsite.dev import synth
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
+from synthsite import synth_root  # noqa: F401 (fixture)
 
 from kbsite.safety import audit
-from synthsite import synth_root  # noqa: F401 (fixture)
 
 
 class Recorder(HTMLParser):
@@ -51,7 +51,7 @@ def events(text: str, fast: bool) -> list[tuple]:
 
 TRICKY = [
     '<!doctype html><html><head><meta charset="utf-8"><title>x</title></head>',
-    '<p class=plain>unquoted <a href=../a.html title=\'it&#39;s\'>x</a></p>',
+    "<p class=plain>unquoted <a href=../a.html title='it&#39;s'>x</a></p>",
     '<img src="a.png" alt="a > b"/><br/><input disabled>',
     "<!-- <img src='http://x/'> --><![CDATA[ <img src=x> ]]><?xml-stylesheet href='s.css'?>",
     "<script>var a = '<b>' + \"</scr\" + 'ipt>';</script ><style>p{background:url(x.png)}</style>",

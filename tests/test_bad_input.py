@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import run_kbsite, tree_digest
 
 TAILS = "content/devices/what-is-tails.md"
@@ -53,7 +52,7 @@ def fails(root: Path, *expected: str) -> str:
 def test_yaml_syntax_error_names_line(site):
     edit(site, TAILS, "summary: A live", "summary: [A live")
     n = line_of(site, TAILS, "summary: [A live")
-    fails(site, f"devices/what-is-tails.md:", "YAML syntax error")
+    fails(site, "devices/what-is-tails.md:", "YAML syntax error")
     out = run_kbsite("check", cwd=site).stderr
     assert re.search(rf"what-is-tails\.md:({n}|{n + 1}|{n + 2}):", out), out
 
@@ -92,7 +91,12 @@ def test_unknown_related_slug(site):
 def test_unknown_table_kind(site):
     edit(site, TAILS, "kind: features", "kind: feature")
     n = line_of(site, TAILS, "kind: feature")
-    fails(site, f"devices/what-is-tails.md:{n}: tables.features.kind", "unknown table kind 'feature'", "features")
+    fails(
+        site,
+        f"devices/what-is-tails.md:{n}: tables.features.kind",
+        "unknown table kind 'feature'",
+        "features",
+    )
 
 
 def test_row_with_missing_column(site):
@@ -131,7 +135,7 @@ def test_invalid_date(site):
 
 def test_file_not_utf8(site):
     path = site / VPN
-    path.write_bytes(path.read_bytes().replace("three relays".encode(), "tr\xe8s relais".encode("latin-1")))
+    path.write_bytes(path.read_bytes().replace(b"three relays", "tr\xe8s relais".encode("latin-1")))
     n = line_of_bytes(path, b"tr\xe8s")
     fails(site, f"network/tor-vs-vpn.md:{n}:", "not valid UTF-8", "UTF-8")
 
@@ -148,11 +152,16 @@ def test_tool_url_not_http(site):
 
 
 def test_empty_table(site):
-    edit(site, VPN, """    rows:
+    edit(
+        site,
+        VPN,
+        """    rows:
       - risk: Provider logs
         example: A VPN keeps connection records
         reason: You trust the provider instead of your network
-""", "    rows: []\n")
+""",
+        "    rows: []\n",
+    )
     fails(site, "network/tor-vs-vpn.md", "tables.risks.rows", "table has no rows")
 
 
@@ -175,7 +184,9 @@ def test_plain_mkdocs_build_also_stops(site):
 
     edit(site, TAILS, "- id: tor-project", "- id: nope")
     before = tree_digest(site / "site")
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=site, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build"], cwd=site, capture_output=True, text=True
+    )
     assert result.returncode != 0
     assert "unknown tool id 'nope'" in result.stderr
     assert tree_digest(site / "site") == before

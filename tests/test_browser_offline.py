@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from browsers import PageLog, chromium_own, site_pages
 from conftest import ROOT
+
 from kbsite.safety import audit
 
 SCREENSHOTS = ROOT / "screenshots" / "safest"  # looked at by people; gitignored
@@ -97,8 +97,10 @@ def blocked_page(tmp_path_factory) -> Path:
     from kbsite.safety import policy
 
     page = tmp_path_factory.mktemp("control") / "blocked.html"
-    page.write_text(f'<!doctype html><meta http-equiv="Content-Security-Policy" content="{policy.META_CSP}">'
-                    "<title>Blocked</title><script>document.title = 'ran'</script>\n")
+    page.write_text(
+        f'<!doctype html><meta http-equiv="Content-Security-Policy" content="{policy.META_CSP}">'
+        "<title>Blocked</title><script>document.title = 'ran'</script>\n"
+    )
     return page
 
 
@@ -124,11 +126,14 @@ def test_control_firefox_reports_a_policy_violation(blocked_page, firefox):
 
 def on_top(client, element) -> bool:
     """Nothing covers the element's centre (Marionette runs this even with JavaScript off)."""
-    return client.execute_script("""
+    return client.execute_script(
+        """
         const r = arguments[0].getClientRects()[0];  // a wrapped link: its first line
         if (!r) return false;
         const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
-        return hit !== null && arguments[0].contains(hit);""", script_args=[element])
+        return hit !== null && arguments[0].contains(hit);""",
+        script_args=[element],
+    )
 
 
 def _nav_titles(site: Path) -> list[str]:
@@ -153,9 +158,16 @@ def test_safest_navigation_is_visible_text(starter_site, firefox, firefox_proxy,
 
     def visible(element) -> bool:
         r = element.rect
-        return (element.is_displayed() and r["width"] > 0 and r["height"] > 0 and r["x"] >= 0
-                and r["y"] >= 0 and r["x"] + r["width"] <= view_w and r["y"] + r["height"] <= view_h
-                and on_top(client, element))
+        return (
+            element.is_displayed()
+            and r["width"] > 0
+            and r["height"] > 0
+            and r["x"] >= 0
+            and r["y"] >= 0
+            and r["x"] + r["width"] <= view_w
+            and r["y"] + r["height"] <= view_h
+            and on_top(client, element)
+        )
 
     links = {a.text.strip(): a for a in client.find_elements(By.CSS_SELECTOR, ".kb-textnav a")}
     for title in _nav_titles(starter_site):
@@ -166,8 +178,10 @@ def test_safest_navigation_is_visible_text(starter_site, firefox, firefox_proxy,
     # The menu button shows a word, not only its (vanished) SVG icon.
     menu = client.find_element(By.CSS_SELECTOR, 'label.md-header__button[for="__drawer"]')
     assert visible(menu)
-    assert client.execute_script(
-        "return getComputedStyle(arguments[0], '::after').content", script_args=[menu]) == '"Menu"'
+    assert (
+        client.execute_script("return getComputedStyle(arguments[0], '::after').content", script_args=[menu])
+        == '"Menu"'
+    )
     assert firefox_proxy.take() == []
 
 
@@ -186,9 +200,15 @@ def test_safest_menu_opens_without_javascript(starter_site, firefox):
         """Link texts fully inside the viewport, once the slide-in transition ends."""
         deadline = time.monotonic() + timeout
         while True:
-            texts = [a.text.strip() for a in drawer.find_elements(By.CSS_SELECTOR, "a.md-nav__link")
-                     if a.is_displayed() and a.rect["x"] >= 0 and a.rect["width"] > 0
-                     and a.rect["x"] + a.rect["width"] <= 400 and on_top(client, a)]
+            texts = [
+                a.text.strip()
+                for a in drawer.find_elements(By.CSS_SELECTOR, "a.md-nav__link")
+                if a.is_displayed()
+                and a.rect["x"] >= 0
+                and a.rect["width"] > 0
+                and a.rect["x"] + a.rect["width"] <= 400
+                and on_top(client, a)
+            ]
             if "What Is Qubes OS?" in texts or "A–Z index" in texts or time.monotonic() > deadline:
                 return texts
             time.sleep(0.1)

@@ -25,11 +25,18 @@ def test_zip_layout_and_metadata(canary_build):
     top = canary_build.zip.stem + "/"
     assert names == sorted(names) and names[0] == top
     assert all(n.startswith(top) for n in names)
-    for required in ("START-HERE.html", "OPEN-IN-TAILS.txt", "SHA256SUMS", "site/index.html",
-                     "site/network/night-street.jpg"):
+    for required in (
+        "START-HERE.html",
+        "OPEN-IN-TAILS.txt",
+        "SHA256SUMS",
+        "site/index.html",
+        "site/network/night-street.jpg",
+    ):
         assert top + required in names
     assert [n for n in names if n.endswith(("START-HERE.html", "OPEN-IN-TAILS.txt"))] == [
-        top + "OPEN-IN-TAILS.txt", top + "START-HERE.html"]  # once, not copied into the site too
+        top + "OPEN-IN-TAILS.txt",
+        top + "START-HERE.html",
+    ]  # once, not copied into the site too
     for info in infos:
         mode = info.external_attr >> 16
         assert mode == (0o40755 if info.is_dir() else 0o100644), info.filename
@@ -38,10 +45,15 @@ def test_zip_layout_and_metadata(canary_build):
 
 def test_checksums_cover_every_file_and_verify(unpacked):
     listed = sorted(line.split("  ", 1)[1] for line in (unpacked / "SHA256SUMS").read_text().splitlines())
-    on_disk = sorted(p.relative_to(unpacked).as_posix() for p in unpacked.rglob("*")
-                     if p.is_file() and p.name != "SHA256SUMS")
+    on_disk = sorted(
+        p.relative_to(unpacked).as_posix()
+        for p in unpacked.rglob("*")
+        if p.is_file() and p.name != "SHA256SUMS"
+    )
     assert listed == on_disk
-    ok = subprocess.run(["sha256sum", "-c", "--strict", "SHA256SUMS"], cwd=unpacked, capture_output=True, text=True)
+    ok = subprocess.run(
+        ["sha256sum", "-c", "--strict", "SHA256SUMS"], cwd=unpacked, capture_output=True, text=True
+    )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert ok.stdout.count(": OK") == len(on_disk)
 
@@ -60,13 +72,19 @@ def test_checksums_catch_a_changed_file(unpacked, tmp_path):
 def test_tails_instructions(unpacked):
     text = (unpacked / "OPEN-IN-TAILS.txt").read_text(encoding="utf-8")
     assert text.isascii()
-    for needed in ("~/Tor Browser", "~/Persistent/Tor Browser", "AppArmor", "START-HERE.html",
-                   "sha256sum -c SHA256SUMS", unpacked.name):
+    for needed in (
+        "~/Tor Browser",
+        "~/Persistent/Tor Browser",
+        "AppArmor",
+        "START-HERE.html",
+        "sha256sum -c SHA256SUMS",
+        unpacked.name,
+    ):
         assert needed in text
 
 
 def test_start_here_opens_an_article_from_file_url(unpacked, tmp_path, chromium):
-    start = (unpacked / "START-HERE.html")
+    start = unpacked / "START-HERE.html"
     assert "<script" not in start.read_text(encoding="utf-8")
     # The session's Chromium (tests/browsers.py): one sync Playwright at a time.
     page = chromium.new_page(java_script_enabled=False)
@@ -91,6 +109,7 @@ def test_handbook_is_linked_from_start_here_when_built(tmp_path):
     import shutil
 
     from hosting_build import MINI
+
     from kbsite.content import load
     from kbsite.outputs.bundle import bundle_files
 

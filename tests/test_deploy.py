@@ -16,14 +16,20 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-
 from hosting_build import ROOT
+
 from kbsite.outputs import deploy
 from kbsite.safety.policy import CSP, HEADERS
 
 DEPLOY = ROOT / "deploy"
-TYPES = {".js": "text/javascript", ".css": "text/css", ".pdf": "application/pdf",
-         ".svg": "image/svg+xml", ".woff2": "font/woff2", ".html": "text/html"}
+TYPES = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".pdf": "application/pdf",
+    ".svg": "image/svg+xml",
+    ".woff2": "font/woff2",
+    ".html": "text/html",
+}
 
 
 def test_shipped_files_are_generated_from_the_policy():
@@ -57,13 +63,19 @@ class Nginx:
         server_block = server_block.replace("listen unix:/run/kbsite/nginx.sock;", f"listen {listen};")
         assert f"listen {listen};" in server_block
         user = "user root root;\n" if os.geteuid() == 0 else ""  # workers must read pytest's 0700 tmp
-        temp = "".join(f"    {k}_temp_path {work}/{k};\n"
-                       for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        temp = "".join(
+            f"    {k}_temp_path {work}/{k};\n" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
         (work / "nginx.conf").write_text(
             f"{user}daemon off;\nworker_processes 1;\npid {work}/nginx.pid;\nerror_log {work}/error.log;\n"
-            f"events {{}}\nhttp {{\n{temp}{server_block}}}\n", encoding="utf-8")
-        self.proc = subprocess.Popen(["nginx", "-p", str(work), "-c", str(work / "nginx.conf")],
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            f"events {{}}\nhttp {{\n{temp}{server_block}}}\n",
+            encoding="utf-8",
+        )
+        self.proc = subprocess.Popen(
+            ["nginx", "-p", str(work), "-c", str(work / "nginx.conf")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         for _ in range(100):
             try:
                 if socket_path:
@@ -74,7 +86,7 @@ class Nginx:
                 return
             except OSError:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(self.proc.stdout.read().decode())
+                    raise RuntimeError(self.proc.stdout.read().decode()) from None
                 time.sleep(0.05)
         raise RuntimeError("nginx did not start")
 
@@ -180,8 +192,9 @@ def test_site_under_a_sub_path_has_no_broken_link(canary_build, tmp_path):
                     else:
                         assert urlsplit(target).scheme in ("https", "http", "mailto"), (url, link)
         assert broken == []
-        pages = {"/kb/" + p.relative_to(canary_build.site).as_posix()
-                 for p in canary_build.site.rglob("*.html")} - {"/kb/404.html"}
+        pages = {
+            "/kb/" + p.relative_to(canary_build.site).as_posix() for p in canary_build.site.rglob("*.html")
+        } - {"/kb/404.html"}
         reached = {urlsplit(u).path for u in seen} | {"/kb/index.html"}
         assert pages <= reached
         assert "/kb/network/night-street.jpg" in reached
@@ -201,8 +214,11 @@ def test_shipped_unix_socket_listener(canary_build, tmp_path):
 
     sock = tmp_path / "nginx.sock"
     shipped = (DEPLOY / "nginx-kbsite.conf").read_text(encoding="utf-8")
-    server = Nginx(tmp_path / "run", shipped.replace("root /srv/kbsite/current;", f"root {canary_build.site};"),
-                   socket_path=sock)
+    server = Nginx(
+        tmp_path / "run",
+        shipped.replace("root /srv/kbsite/current;", f"root {canary_build.site};"),
+        socket_path=sock,
+    )
     try:
         assert sock.stat().st_mode & 0o777 == 0o666  # tor's access is decided by the folder
         conn = UnixConnection("kbsiteexampleonionaddress.onion")
@@ -212,7 +228,9 @@ def test_shipped_unix_socket_listener(canary_build, tmp_path):
         assert resp.status == 301 and resp.getheader("Location") == "/network/"
         conn.request("GET", "/network/")
         resp = conn.getresponse()
-        assert resp.status == 200 and resp.read() == (canary_build.site / "network" / "index.html").read_bytes()
+        assert (
+            resp.status == 200 and resp.read() == (canary_build.site / "network" / "index.html").read_bytes()
+        )
         _assert_headers(resp.headers, "unix socket")
     finally:
         server.stop()
@@ -223,7 +241,8 @@ def _torrc_in(tmp_path: Path) -> Path:
     hs.mkdir(mode=0o700)
     text = (DEPLOY / "torrc").read_text(encoding="utf-8")
     text = text.replace(deploy.DEFAULT_HS_DIR, f"{hs}/").replace(
-        "unix:/run/kbsite/nginx.sock", f"unix:{tmp_path}/nginx.sock")
+        "unix:/run/kbsite/nginx.sock", f"unix:{tmp_path}/nginx.sock"
+    )
     assert str(hs) in text and str(tmp_path / "nginx.sock") in text
     torrc = tmp_path / "torrc"
     torrc.write_text(text + f"DataDirectory {tmp_path}/data\nSocksPort 0\n", encoding="utf-8")
@@ -236,5 +255,7 @@ def test_tor_accepts_the_shipped_torrc(tmp_path):
     assert result.returncode == 0, result.stdout
     assert "Configuration was valid" in result.stdout
     # The check can fail: a port tor cannot parse is refused.
-    torrc.write_text(torrc.read_text().replace("HiddenServicePort 80 unix:", "HiddenServicePort 80 nonsense:"))
+    torrc.write_text(
+        torrc.read_text().replace("HiddenServicePort 80 unix:", "HiddenServicePort 80 nonsense:")
+    )
     assert subprocess.run(["tor", "--verify-config", "-f", str(torrc)], capture_output=True).returncode != 0

@@ -9,12 +9,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import copy_site, run_kbsite
 from pypdf import PdfReader
 
 from kbsite.content import load
 from kbsite.outputs.weasy import local_fetcher
-
-from conftest import copy_site, run_kbsite
 
 PDF = "site/downloads/mini-kb-handbook.pdf"
 DESCRIPTION = "A tiny knowledge base for tests."
@@ -136,7 +135,9 @@ def test_references_give_real_pages_and_external_urls_in_text(built, kb):
     # Tool cards print the full address; the index gives the page of each citation.
     assert "Address: https://mullvad.net/" in text
     index = " ".join(lines(pages[toc["Index of tools"] - 1]))
-    assert re.search(r"Mullvad VPN \(VPN service\) https://mullvad\.net/ Cited in: Tor vs VPN, p\. (\d+)", index)
+    assert re.search(
+        r"Mullvad VPN \(VPN service\) https://mullvad\.net/ Cited in: Tor vs VPN, p\. (\d+)", index
+    )
     cited = int(re.search(r"Tor vs VPN, p\. (\d+)", index).group(1))
     assert "Mullvad VPN · VPN service" in lines(pages[cited - 1])
 
@@ -180,8 +181,10 @@ def test_same_content_same_bytes_anywhere(built, tmp_path):
 def test_home_and_category_pages_link_the_handbook(built, kb):
     pages = re.search(r"^Pages:\s+(\d+)", pdfinfo(built / PDF), re.M).group(1)
     size = f"{(built / PDF).stat().st_size / 1_000_000:.2f}"
-    for html, href in [("index.html", "downloads/mini-kb-handbook.pdf"),
-                       *((f"{c.id}/index.html", "../downloads/mini-kb-handbook.pdf") for c in kb.categories)]:
+    for html, href in [
+        ("index.html", "downloads/mini-kb-handbook.pdf"),
+        *((f"{c.id}/index.html", "../downloads/mini-kb-handbook.pdf") for c in kb.categories),
+    ]:
         text = (built / "site" / html).read_text()
         assert f'href="{href}"' in text, html
         assert f"{size} MB, {pages} pages" in text, html
@@ -200,17 +203,23 @@ def test_body_links_and_images(mini):
 
     Image.new("RGB", (40, 20), "navy").save(mini / "content/devices/diagram.png")
     article = mini / "content/devices/what-is-tails.md"
-    article.write_text(article.read_text() + "\n![A diagram](diagram.png)\n\n"
-                       "Compare [the VPN summary](../network/tor-vs-vpn.md#summary) "
-                       "and tick the [checklists](../checklists.md) page.\n")
+    article.write_text(
+        article.read_text() + "\n![A diagram](diagram.png)\n\n"
+        "Compare [the VPN summary](../network/tor-vs-vpn.md#summary) "
+        "and tick the [checklists](../checklists.md) page.\n"
+    )
     result = run_kbsite("pdf", cwd=mini)
     assert result.returncode == 0, result.stderr
-    images = subprocess.run(["pdfimages", "-list", str(mini / PDF)], capture_output=True, text=True, check=True)
+    images = subprocess.run(
+        ["pdfimages", "-list", str(mini / PDF)], capture_output=True, text=True, check=True
+    )
     assert len(images.stdout.splitlines()[2:]) == 1, images.stdout
     pages = pages_text(mini / PDF)
     text = " ".join(" ".join(lines(p)) for p in pages)
     # A link to a section of another article gives the page of that section.
-    page = int(re.search(r"Compare the VPN summary \(see p\. (\d+)\) and tick the checklists page\.", text).group(1))
+    page = int(
+        re.search(r"Compare the VPN summary \(see p\. (\d+)\) and tick the checklists page\.", text).group(1)
+    )
     assert "Summary" in lines(pages[page - 1]) and "Tor vs VPN" in lines(pages[page - 1])
 
 
@@ -223,8 +232,14 @@ def test_fetcher_reads_only_local_files(tmp_path):
     # Content is addressed by one fixed URL on every machine, not by the build folder.
     assert fetch.fetch(f"file://{VIRTUAL_ROOT}/inside.txt").read() == b"ok"
     (tmp_path.parent / "outside.txt").write_text("secret")
-    for url in ["https://example.org/x.png", "http://127.0.0.1/x.css", "ftp://example.org/x",
-                (tmp_path.parent / "outside.txt").as_uri(), (tmp_path / "inside.txt").as_uri(),
-                f"file://{VIRTUAL_ROOT}/../outside.txt", f"file://{VIRTUAL_ROOT}/../../{tmp_path.parent}/outside.txt"]:
+    for url in [
+        "https://example.org/x.png",
+        "http://127.0.0.1/x.css",
+        "ftp://example.org/x",
+        (tmp_path.parent / "outside.txt").as_uri(),
+        (tmp_path / "inside.txt").as_uri(),
+        f"file://{VIRTUAL_ROOT}/../outside.txt",
+        f"file://{VIRTUAL_ROOT}/../../{tmp_path.parent}/outside.txt",
+    ]:
         with pytest.raises(ValueError):
             fetch.fetch(url)

@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
+from hosting_build import ARTIST, GPS_IFD, MINI, PHOTO, ROOT, photo_with_metadata
 from PIL import Image
 
-from hosting_build import ARTIST, GPS_IFD, MINI, PHOTO, ROOT, photo_with_metadata
 from kbsite.safety import images
 
 
@@ -87,27 +87,37 @@ def test_gif_comment_and_webp_exif_go():
 
 
 def test_svg_metadata_and_editor_paths_go():
-    svg = (b'<?xml version="1.0"?><!-- drawn by Jane -->'
-           b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape"'
-           b' inkscape:export-filename="/home/jane/x.png" width="4" height="4"><metadata><rdf>Jane</rdf></metadata>'
-           b'<title>A square</title><rect width="4" height="4"/></svg>')
+    svg = (
+        b'<?xml version="1.0"?><!-- drawn by Jane -->'
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape"'
+        b' inkscape:export-filename="/home/jane/x.png" width="4" height="4"><metadata><rdf>Jane</rdf></metadata>'
+        b'<title>A square</title><rect width="4" height="4"/></svg>'
+    )
     out = images.strip(svg, "s.svg")
     assert b"jane" not in out.lower() and b"<title>A square</title>" in out and b"<rect" in out
 
 
-@pytest.mark.parametrize("name, data, says", [
-    ("broken.jpg", b"\xff\xd8\xff\xe0 not really a jpeg", "cannot be read"),
-    ("scan.tiff", b"II*\x00", "cannot remove metadata from .tiff"),
-    ("logo.png", b"GIF89a...", "cannot be read"),
-])
+@pytest.mark.parametrize(
+    "name, data, says",
+    [
+        ("broken.jpg", b"\xff\xd8\xff\xe0 not really a jpeg", "cannot be read"),
+        ("scan.tiff", b"II*\x00", "cannot remove metadata from .tiff"),
+        ("logo.png", b"GIF89a...", "cannot be read"),
+    ],
+)
 def test_image_that_cannot_be_cleaned_stops_the_build(tmp_path, name, data, says):
     import shutil
 
     root = tmp_path / "site-src"
     shutil.copytree(MINI, root)
     (root / "content" / "devices" / name).write_bytes(data)
-    result = subprocess.run([sys.executable, "-m", "kbsite.cli", "build"], cwd=root, capture_output=True,
-                            text=True, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    result = subprocess.run(
+        [sys.executable, "-m", "kbsite.cli", "build"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+    )
     assert result.returncode != 0
     assert f"devices/{name}" in result.stderr and "image metadata cannot be removed" in result.stderr
     assert says in result.stderr and "fix:" in result.stderr

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import run_kbsite
+from test_handbook import PDF, lines, pages_text
 
 from kbsite.outputs import handbook
 from kbsite.outputs.pagenumbers import Book, Numberer, fill
-
-from conftest import run_kbsite
-from test_handbook import PDF, lines, pages_text
 
 
 def title_page(pages: list[str], title: str, meta: str) -> int:
@@ -36,16 +34,28 @@ def mini_book(root: Path) -> tuple[str, Path]:
 def test_forward_reference_across_chapters_gives_the_title_page(mini):
     # Chapter 1 (Network) points ahead to an article of chapter 2 (Devices), and to a section of it.
     article = mini / "content/network/public-wifi.md"
-    article.write_text(article.read_text() + "\nRead [what Tails is](../devices/what-is-tails.md) before you "
-                       "travel, and [its section on use](../devices/what-is-tails.md#before-use).\n")
+    article.write_text(
+        article.read_text() + "\nRead [what Tails is](../devices/what-is-tails.md) before you "
+        "travel, and [its section on use](../devices/what-is-tails.md#before-use).\n"
+    )
     result = run_kbsite("pdf", cwd=mini)
     assert result.returncode == 0, result.stderr
     pages = pages_text(mini / PDF)
     text = " ".join(" ".join(lines(p)) for p in pages)
     ahead = int(re.search(r"Read what Tails is \(see p\. (\d+)\) before you travel", text).group(1))
-    assert ahead == title_page(pages, "What Is Tails?", next(l for l in lines(pages[ahead - 1]) if "Updated" in l))
-    here = title_page(pages, "Public Wi-Fi", next(l for p in pages for l in lines(p) if l.startswith("Network · Updated")
-                                                 and "Public Wi-Fi" in lines(p)))
+    assert ahead == title_page(
+        pages, "What Is Tails?", next(ln for ln in lines(pages[ahead - 1]) if "Updated" in ln)
+    )
+    here = title_page(
+        pages,
+        "Public Wi-Fi",
+        next(
+            ln
+            for p in pages
+            for ln in lines(p)
+            if ln.startswith("Network · Updated") and "Public Wi-Fi" in lines(p)
+        ),
+    )
     assert ahead > here  # a forward reference, into the next chapter
     section = int(re.search(r"its section on use \(see p\. (\d+)\)", text).group(1))
     assert "Before use" in lines(pages[section - 1])
@@ -72,9 +82,11 @@ def test_unsettled_numbers_fall_back_to_weasyprint(built_mini, monkeypatch, tmp_
 
 
 def test_book_is_cut_into_sheets_and_links_get_their_pages():
-    html = ('<html><head><style></style></head><body>\n<!--sheet:a--><section id="a">'
-            '<a class="kb-xref" href="#b" data-page="">B</a> <a class="kb-xref" href="#gone" data-page="">x</a>'
-            '</section>\n<!--sheet:b--><article id="b"><h2 id="b2">B2</h2></article>\n</body></html>')
+    html = (
+        '<html><head><style></style></head><body>\n<!--sheet:a--><section id="a">'
+        '<a class="kb-xref" href="#b" data-page="">B</a> <a class="kb-xref" href="#gone" data-page="">x</a>'
+        '</section>\n<!--sheet:b--><article id="b"><h2 id="b2">B2</h2></article>\n</body></html>'
+    )
     book = Book(html)
     assert book.ids == ["a", "b"]
     assert book.sheet_of == {"a": 0, "b": 1, "b2": 1}

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, copy_site, run_kbsite, tree_digest
 
 TAILS = "content/devices/what-is-tails.md"  # rendered by the child
@@ -36,9 +35,15 @@ def append(root: Path, rel: str, text: str) -> None:
 
 
 def mkdocs_build(root: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600", "PYTHONPATH": str(ROOT), "NO_MKDOCS_2_WARNING": "1"}
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=root, env=env,
-                          capture_output=True, text=True)
+    env = {
+        **os.environ,
+        "SOURCE_DATE_EPOCH": "1767225600",
+        "PYTHONPATH": str(ROOT),
+        "NO_MKDOCS_2_WARNING": "1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build"], cwd=root, env=env, capture_output=True, text=True
+    )
 
 
 def test_mkdocs_build_splits_the_articles(mini):
@@ -116,8 +121,9 @@ def test_plain_page_and_links_into_it_same_as_serial(tmp_path):
     sites = []
     for name, parallel in (("split", True), ("serial", False)):
         root = copy_site(tmp_path / name, "mini")
-        (root / "content" / "about.md").write_text("# About this site\n\n## Who writes it\n\nVolunteers.\n",
-                                                   encoding="utf-8")
+        (root / "content" / "about.md").write_text(
+            "# About this site\n\n## Who writes it\n\nVolunteers.\n", encoding="utf-8"
+        )
         append(root, TAILS, "\nSee [who writes it](../about.md#who-writes-it).\n")
         if not parallel:
             serial(root)
@@ -125,5 +131,7 @@ def test_plain_page_and_links_into_it_same_as_serial(tmp_path):
         assert result.returncode == 0, result.stderr
         sites.append(root / "site")
     assert "About this site" in (sites[0] / "about.html").read_text(encoding="utf-8")
-    assert 'href="../about.html#who-writes-it"' in (sites[0] / "devices/what-is-tails.html").read_text(encoding="utf-8")
+    assert 'href="../about.html#who-writes-it"' in (sites[0] / "devices/what-is-tails.html").read_text(
+        encoding="utf-8"
+    )
     assert tree_digest(sites[0]) == tree_digest(sites[1])

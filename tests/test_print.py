@@ -23,7 +23,9 @@ def page(site, chromium):
 
 def printed(page, html: Path, out: Path) -> str:
     page.goto(html.as_uri())
-    page.pdf(path=str(out), format="A4", margin={"top": "15mm", "bottom": "15mm", "left": "15mm", "right": "15mm"})
+    page.pdf(
+        path=str(out), format="A4", margin={"top": "15mm", "bottom": "15mm", "left": "15mm", "right": "15mm"}
+    )
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
     return " ".join(text.split())
 
@@ -32,15 +34,28 @@ def test_article_prints_without_site_chrome_and_with_urls(page, site, tmp_path):
     text = printed(page, site / "network/tor-vs-vpn.html", tmp_path / "article.pdf")
     assert "Tor vs VPN" in text
     # Header, sidebar navigation, search and footer are gone.
-    for chrome in ["Skip to content", "Search", "A–Z index", "Checklists", "Common misunderstandings", "Mini KB Tor vs VPN"]:
+    for chrome in [
+        "Skip to content",
+        "Search",
+        "A–Z index",
+        "Checklists",
+        "Common misunderstandings",
+        "Mini KB Tor vs VPN",
+    ]:
         assert chrome not in text, chrome
     # The outside link prints its address; the tool card's address is not doubled.
     assert "See the Tor Project (https://www.torproject.org/) for details" in text
     assert "(external site)" not in text
     assert "URL: https://mullvad.net/ External site." in text
     # The table is complete: every header and cell.
-    for cell in ["Remaining risk", "Example", "Reason", "Provider logs", "A VPN keeps connection records",
-                 "You trust the provider instead of your network"]:
+    for cell in [
+        "Remaining risk",
+        "Example",
+        "Reason",
+        "Provider logs",
+        "A VPN keeps connection records",
+        "You trust the provider instead of your network",
+    ]:
         assert cell in text, cell
 
 

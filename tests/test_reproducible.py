@@ -12,7 +12,9 @@ from pypdf import PdfReader
 
 
 def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def test_site_handbook_and_zip_are_byte_identical(canary_build, second_build):
@@ -56,8 +58,12 @@ def test_no_output_names_the_builder(canary_build, tmp_path):
     with zipfile.ZipFile(canary_build.zip) as zf:
         zf.extractall(tmp_path / "unzipped")
         zip_meta = [zf.comment] + [i.filename.encode() + i.extra + i.comment for i in zf.infolist()]
-    files = [*canary_build.site.rglob("*"), *(tmp_path / "unzipped").rglob("*"),
-             canary_build.zip, canary_build.zip.with_name(canary_build.zip.name + ".sha256")]
+    files = [
+        *canary_build.site.rglob("*"),
+        *(tmp_path / "unzipped").rglob("*"),
+        canary_build.zip,
+        canary_build.zip.with_name(canary_build.zip.name + ".sha256"),
+    ]
     needles = [c.encode() for c in canary_build.canaries]
     assert len(needles) >= 4  # the build folder, HOME, the user name, the host name where settable
     leaks = []
@@ -71,7 +77,8 @@ def test_no_output_names_the_builder(canary_build, tmp_path):
 def test_no_absolute_url_without_site_url(canary_build):
     sitemap = (canary_build.site / "sitemap.xml").read_text(encoding="utf-8")
     assert "<loc>" not in sitemap and "http" not in sitemap.replace(
-        "http://www.sitemaps.org/schemas/sitemap/0.9", "")
+        "http://www.sitemaps.org/schemas/sitemap/0.9", ""
+    )
     for page in canary_build.site.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         assert 'rel="canonical"' not in html, page
@@ -87,7 +94,13 @@ def test_starter_site_names_no_builder(starter_site):
     needles = [str(starter_site.parent).encode(), os.path.expanduser("~").encode() + b"/"]
     # The real user and host names only when long enough not to be ordinary words ("root", "vm").
     needles += [n.encode() for n in (getpass.getuser(), socket.gethostname()) if len(n) >= 6]
-    leaks = [(str(p), n) for p in starter_site.rglob("*") if p.is_file()
-             for text in _texts(p, p.read_bytes()) for n in needles if n in text]
+    leaks = [
+        (str(p), n)
+        for p in starter_site.rglob("*")
+        if p.is_file()
+        for text in _texts(p, p.read_bytes())
+        for n in needles
+        if n in text
+    ]
     assert leaks == []
     assert any(starter_site.rglob("*.html"))

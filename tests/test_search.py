@@ -14,11 +14,11 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-
 from conftest import run_kbsite
-from kbsite.site import search
-from kbsite.dev import synth
 from synthsite import synth_kb, synth_root  # noqa: F401 (fixtures)
+
+from kbsite.dev import synth
+from kbsite.site import search
 
 WORD = re.compile(r"[a-z0-9]+")
 
@@ -31,15 +31,20 @@ def field_words(kb) -> dict[str, dict[str, set[str]]]:
     """word -> {article slug -> fields it appears in} (generated entries count as 'other')."""
     found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for a in kb.articles:
-        fields = {"title": a.title, "summary": a.summary, "keys": " ".join([*a.tags, *(c.tool.name for c in a.tools)]),
-                  "why": " ".join(c.why for c in a.tools), "body": search.plain_text(a.body),
-                  "captions": " ".join(t.caption for t in a.tables.values())}
+        fields = {
+            "title": a.title,
+            "summary": a.summary,
+            "keys": " ".join([*a.tags, *(c.tool.name for c in a.tools)]),
+            "why": " ".join(c.why for c in a.tools),
+            "body": search.plain_text(a.body),
+            "captions": " ".join(t.caption for t in a.tables.values()),
+        }
         for i, cell in enumerate(c for t in a.tables.values() for row in t.cells() for c in row):
             fields[f"cell{i}"] = cell
         for name, text in fields.items():
             for w in words(text):
                 found[w][a.slug].add(name)
-    for row in search.rows(kb)[len(kb.articles):]:
+    for row in search.rows(kb)[len(kb.articles) :]:
         for w in words(" ".join(row[1:])):
             found[w]["(other)"].add("other")
     return found
@@ -60,21 +65,33 @@ def picks(synth_kb) -> dict[str, tuple[str, str]]:
             body = search.plain_text(slugs[slug].body).lower()
             if body.find(w) > 1500:  # far beyond any title-and-first-300-characters index
                 deep = (w, slugs[slug].title)
-        if slug and slug != "(other)" and len(fields) == 1 and next(iter(fields)).startswith("cell") and cell is None:
+        if (
+            slug
+            and slug != "(other)"
+            and len(fields) == 1
+            and next(iter(fields)).startswith("cell")
+            and cell is None
+        ):
             cell = (w, slugs[slug].title)
         titled = [s for s, f in where.items() if "title" in f]
         if title is None and len(titled) == 1 and titled[0] != "(other)" and len(where) >= 3:
             title = (w, slugs[titled[0]].title)
     assert deep and cell and title, "the synthetic site must offer every kind of word"
     tool = next(t for t in synth_kb.tools.values() if synth_kb.citing(t))
-    return {"deep body word": deep, "table cell word": cell, "title word": title,
-            "tool name": (tool.name, tool.name), "tool citing": (tool.name, synth_kb.citing(tool)[0].title)}
+    return {
+        "deep body word": deep,
+        "table cell word": cell,
+        "title word": title,
+        "tool name": (tool.name, tool.name),
+        "tool citing": (tool.name, synth_kb.citing(tool)[0].title),
+    }
 
 
 # ---------------------------------------------------------------- index
 
+
 def test_plain_text_keeps_words_drops_markup():
-    md = "Intro with **bold**, `code` and [a link](../x/y.md).\n\n## Heading\n\n- item one\n{{ table: t0 }}\n!!! note \"Mind\"\n    Body"
+    md = 'Intro with **bold**, `code` and [a link](../x/y.md).\n\n## Heading\n\n- item one\n{{ table: t0 }}\n!!! note "Mind"\n    Body'
     assert search.plain_text(md) == 'Intro with bold, code and a link. Heading item one "Mind" Body'
 
 
@@ -90,7 +107,9 @@ def test_index_is_deterministic_and_has_no_paths(synth_root, synth_kb, tmp_path)
     built = sorted((synth_root / "site" / search.INDEX_DIR).glob("index-*.js"), key=lambda p: int(p.stem[6:]))
     assert [p.read_text(encoding="utf-8") for p in built] == search.shards(synth_kb)
     parts = search.shards(synth_kb, limit=50_000)
-    assert len(parts) > 2 and all(len(p.encode()) < 50_000 + 8_000 for p in parts), "small parts: short parses"
+    assert len(parts) > 2 and all(len(p.encode()) < 50_000 + 8_000 for p in parts), (
+        "small parts: short parses"
+    )
     again = synth.write_kb(tmp_path / "again", 40)
     assert run_kbsite("build", cwd=again).returncode == 0
     rebuilt = sorted((again / "site" / search.INDEX_DIR).glob("index-*.js"), key=lambda p: int(p.stem[6:]))
@@ -104,15 +123,22 @@ def test_index_is_deterministic_and_has_no_paths(synth_root, synth_kb, tmp_path)
 def test_page_without_javascript_links_to_a_z(synth_root):
     page = next((synth_root / "site" / "network").glob("*.html")).read_text(encoding="utf-8")
     assert '<a class="kb-search__az" href="../a-z.html">A–Z index</a>' in page
-    assert re.search(r'<script src="\.\./assets/javascripts/kb-search\.js" data-parts="\d+" defer></script>', page)
-    assert "<script>" not in page.split('data-kb-search')[1].split("</header>")[0], "no inline script by the box"
+    assert re.search(
+        r'<script src="\.\./assets/javascripts/kb-search\.js" data-parts="\d+" defer></script>', page
+    )
+    assert "<script>" not in page.split("data-kb-search")[1].split("</header>")[0], (
+        "no inline script by the box"
+    )
 
 
 def test_navigation_cache_gives_materials_html(synth_root, tmp_path):
     """The cached navigation (kbsite/navcache.py) against Material's own, page by page."""
     slow = synth.write_kb(tmp_path / "slow", 40)
     cfg = slow / "mkdocs.yml"
-    cfg.write_text(cfg.read_text(encoding="utf-8").replace("  - kbsite\n", "  - kbsite:\n      fast_nav: false\n"), encoding="utf-8")
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8").replace("  - kbsite\n", "  - kbsite:\n      fast_nav: false\n"),
+        encoding="utf-8",
+    )
     assert run_kbsite("build", cwd=slow).returncode == 0
     fast_pages = sorted((synth_root / "site").rglob("*.html"))
     assert len(fast_pages) > 40
@@ -123,6 +149,7 @@ def test_navigation_cache_gives_materials_html(synth_root, tmp_path):
 
 # ---------------------------------------------------------------- browsers
 
+
 def chromium_search(browser, url: str, query: str) -> list[dict]:
     page = browser.new_page()
     try:
@@ -131,7 +158,9 @@ def chromium_search(browser, url: str, query: str) -> list[dict]:
         page.keyboard.type(query)
         page.wait_for_function(
             "() => { const s = document.querySelector('.kb-search__status');"
-            " return s && !/so far|Loading/.test(s.textContent); }", timeout=20000)
+            " return s && !/so far|Loading/.test(s.textContent); }",
+            timeout=20000,
+        )
         return page.evaluate("() => {" + RESULTS_JS + "}")
     finally:
         page.close()
@@ -150,7 +179,8 @@ def firefox_search(fx, url: str, query: str) -> list[dict]:
     while time.monotonic() < deadline:
         done = fx.client.execute_script(
             "const s = document.querySelector('.kb-search__status');"
-            " return !!s && !/so far|Loading/.test(s.textContent);")
+            " return !!s && !/so far|Loading/.test(s.textContent);"
+        )
         if done:
             return fx.client.execute_script(RESULTS_JS)
         time.sleep(0.1)

@@ -13,8 +13,8 @@ import urllib.request
 from email.message import Message
 
 import pytest
-
 from hosting_build import MINI, ROOT
+
 from kbsite.safety.policy import HEADERS
 
 
@@ -50,8 +50,13 @@ def serve(tmp_path):
         shutil.copytree(MINI, root)
         port = _free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT), "SOURCE_DATE_EPOCH": "1767225600"}
-        proc = subprocess.Popen([sys.executable, "-m", "kbsite.cli", "serve", "-p", str(port), *args],
-                                cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kbsite.cli", "serve", "-p", str(port), *args],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
         procs.append(proc)
         for _ in range(300):
             if _reachable("127.0.0.1", port):
@@ -111,7 +116,11 @@ def test_livereload_keeps_the_policy_and_still_reloads(serve, chromium):
     assert "Enabled live reload" in console  # the moved script ran under script-src 'self'
     article = root / "content" / "devices" / "what-is-tails.md"
     with page.expect_navigation(timeout=30000):
-        article.write_text(article.read_text(encoding="utf-8").replace(
-            "Tor again, not linked twice.", "Edited while serving."), encoding="utf-8")
+        article.write_text(
+            article.read_text(encoding="utf-8").replace(
+                "Tor again, not linked twice.", "Edited while serving."
+            ),
+            encoding="utf-8",
+        )
     page.wait_for_selector("text=Edited while serving.", timeout=10000)
     page.close()

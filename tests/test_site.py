@@ -6,9 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, copy_site, run_kbsite
-from linkcheck import broken_links, parse
+from linkcheck import broken_links
 
 
 @pytest.fixture(scope="module")
@@ -17,14 +16,18 @@ def mini_site(tmp_path_factory) -> Path:
     tails = root / "content/devices/what-is-tails.md"
     text = tails.read_text(encoding="utf-8")
     # Markup in cells and tool text must stay text.
-    text = text.replace("meaning: Starts clean on every boot",
-                        "meaning: \"<script>alert(1)</script> **bold** <b>x</b>\"")
+    text = text.replace(
+        "meaning: Starts clean on every boot", 'meaning: "<script>alert(1)</script> **bold** <b>x</b>"'
+    )
     tails.write_text(text, encoding="utf-8")
     tools = root / "content/_data/tools.yml"
-    tools.write_text(tools.read_text(encoding="utf-8").replace(
-        "description: A live system that sends all traffic through Tor.",
-        "description: \"A live system <img src=x onerror=alert(1)> [link](https://evil.example/)\""),
-        encoding="utf-8")
+    tools.write_text(
+        tools.read_text(encoding="utf-8").replace(
+            "description: A live system that sends all traffic through Tor.",
+            'description: "A live system <img src=x onerror=alert(1)> [link](https://evil.example/)"',
+        ),
+        encoding="utf-8",
+    )
     result = run_kbsite("build", cwd=root)
     assert result.returncode == 0, result.stderr
     return root / "site"
@@ -55,7 +58,7 @@ def test_tables_are_accessible(mini_site):
 
 def test_glossary_links_first_use_only_outside_code(mini_site):
     page = html(mini_site, "devices/what-is-tails.html")
-    body = page[page.index('<h1 id="what-is-tails"'):]
+    body = page[page.index('<h1 id="what-is-tails"') :]
     assert body.count('href="../glossary.html#tor"') == 1
     assert '<a class="kb-term" href="../glossary.html#tor">Tor</a>' in body
     assert '<a class="kb-term" href="../glossary.html#opsec">OPSEC</a>' in body
@@ -76,8 +79,11 @@ def test_tool_cards_show_url_and_caution(mini_site):
 
 def test_external_body_link_marked_in_text(mini_site):
     page = html(mini_site, "network/tor-vs-vpn.html")
-    assert re.search(r'<a class="kb-external" href="https://www.torproject.org/" rel="noopener noreferrer">'
-                     r'the Tor Project<span class="kb-external__note"> \(external site\)</span></a>', page)
+    assert re.search(
+        r'<a class="kb-external" href="https://www.torproject.org/" rel="noopener noreferrer">'
+        r'the Tor Project<span class="kb-external__note"> \(external site\)</span></a>',
+        page,
+    )
 
 
 def test_generated_pages(mini_site):
@@ -104,14 +110,18 @@ def test_every_link_resolves(mini_site):
 def test_navigation_is_pruned(mini_site):
     """An article's sidebar lists its own category's articles, not the others'."""
     page = html(mini_site, "devices/what-is-tails.html")
-    nav = page[page.index('<nav class="md-nav md-nav--primary"'):page.index("</nav>", page.index('md-nav--primary'))]
+    nav = page[
+        page.index('<nav class="md-nav md-nav--primary"') : page.index(
+            "</nav>", page.index("md-nav--primary")
+        )
+    ]
     assert "Network" in nav and "Devices" in nav
     assert "tor-vs-vpn.html" not in nav and "public-wifi.html" not in nav
 
 
 def test_related_filled_from_category_and_tags(mini_site):
     page = html(mini_site, "network/public-wifi.html")
-    related = page[page.index('id="related-articles"'):]
+    related = page[page.index('id="related-articles"') :]
     assert "tor-vs-vpn.html" in related and "what-is-tails.html" in related
 
 
@@ -133,8 +143,11 @@ def test_new_writes_a_valid_skeleton_and_never_overwrites(mini):
 
 # The shipped starter knowledge base.
 
+
 def test_starter_has_the_promised_content(starter_site):
-    articles = [p for p in starter_site.glob("*/*.html") if p.parent.name != "tools" and p.name != "index.html"]
+    articles = [
+        p for p in starter_site.glob("*/*.html") if p.parent.name != "tools" and p.name != "index.html"
+    ]
     assert len(articles) >= 16
     categories = {p.parent.name for p in articles}
     assert len(categories) >= 4
@@ -150,12 +163,16 @@ def test_starter_tails_page(starter_site):
         assert f"kb-table--{kind}" in page
     cards = re.findall(r'<li class="kb-card">.*?</li>', page, re.S)
     assert len(cards) >= 5
-    for url in ("https://www.torproject.org/", "https://tails.net/", "https://www.whonix.org/",
-                "https://www.qubes-os.org/"):
+    for url in (
+        "https://www.torproject.org/",
+        "https://tails.net/",
+        "https://www.whonix.org/",
+        "https://www.qubes-os.org/",
+    ):
         assert f">{url}</a>" in page
     assert "VPN service" in page
     assert 'href="../glossary.html#tor"' in page and 'href="../glossary.html#opsec"' in page
-    related = page[page.index('id="related-articles"'):]
+    related = page[page.index('id="related-articles"') :]
     assert len(re.findall(r'<li><a href="', related)) >= 3
 
 
@@ -168,16 +185,27 @@ def test_starter_strict_mkdocs_build_is_clean(tmp_path):
     import sys
 
     root = copy_site(tmp_path, "starter")
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=root,
-                            capture_output=True, text=True, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+    )
     assert result.returncode == 0, result.stderr
     assert "WARNING  -" not in result.stderr
 
 
 def test_only_publishable_files_reach_the_site(mini_site):
     """Data files, templates and print CSS are inputs, never output."""
-    leaked = [p.relative_to(mini_site).as_posix() for p in mini_site.rglob("*")
-              if p.is_file() and (p.suffix in (".yml", ".j2", ".md") or p.parts[len(mini_site.parts)] in ("handbook", "kb", "_data"))]
+    leaked = [
+        p.relative_to(mini_site).as_posix()
+        for p in mini_site.rglob("*")
+        if p.is_file()
+        and (
+            p.suffix in (".yml", ".j2", ".md") or p.parts[len(mini_site.parts)] in ("handbook", "kb", "_data")
+        )
+    ]
     assert leaked == []
 
 

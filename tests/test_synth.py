@@ -6,9 +6,10 @@ import re
 from pathlib import Path
 
 from conftest import run_kbsite
+
 from kbsite.content import load
-from kbsite.dev import synth
 from kbsite.content.load import MARKER_RE
+from kbsite.dev import synth
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -37,7 +38,9 @@ def test_articles_are_shaped_like_real_ones(tmp_path):
     glossary = [g.term for g in kb.glossary]
     for a in kb.articles:
         assert len(a.tables) == 3 and len(a.tools) == 3 and len(a.related) >= 3
-        words = len(a.body.split()) + sum(len(c.split()) for t in a.tables.values() for row in t.cells() for c in row)
+        words = len(a.body.split()) + sum(
+            len(c.split()) for t in a.tables.values() for row in t.cells() for c in row
+        )
         assert 600 <= words <= 1100, (a.slug, words)
         assert a.body.count("\n## ") >= 3, "sections with headings"
         assert any(term in a.body for term in glossary), "glossary terms to link"

@@ -8,8 +8,8 @@ import markdown
 import pytest
 
 from kbsite.content import yamlsrc
-from kbsite.site.markdown_ext import KbExtension
 from kbsite.content.model import Article, Category, GlossaryTerm, KnowledgeBase, resolve_related
+from kbsite.site.markdown_ext import KbExtension
 
 
 def test_yaml_lines_follow_keys_and_items():
@@ -55,7 +55,9 @@ def test_yaml_data_equals_pyyaml():
     data, lines = yamlsrc.load(TRICKY_YAML, first_line=5)
     # PyYAML's own constructor with kbsite's one rule (an impossible date stays text).
     assert data == yaml.load(TRICKY_YAML, Loader=yamlsrc._Loader)
-    assert data["table"]["caption"] == "Shared" and data[1] == "numeric key" and data["bad_day"] == "2026-13-02"
+    assert (
+        data["table"]["caption"] == "Shared" and data[1] == "numeric key" and data["bad_day"] == "2026-13-02"
+    )
     assert lines[("table", "rows", 1, "b")] == 5 + 12
     assert lines[("list2",)] == 5 + 15
     assert lines[("again", "caption")] == 5 + 9  # below an alias: the lines of the anchored original
@@ -69,8 +71,13 @@ def test_yaml_alias_loop_is_an_error_with_its_line():
 
 
 def render(text: str, glossary_url: str | None = "../glossary.md") -> str:
-    ext = KbExtension([GlossaryTerm("Tor", "d"), GlossaryTerm("Tor Browser", "d"),
-                       GlossaryTerm("OPSEC", "d", ("operational security",))])
+    ext = KbExtension(
+        [
+            GlossaryTerm("Tor", "d"),
+            GlossaryTerm("Tor Browser", "d"),
+            GlossaryTerm("OPSEC", "d", ("operational security",)),
+        ]
+    )
     ext.glossary_url = glossary_url
     return markdown.markdown(text, extensions=[ext])
 
@@ -103,11 +110,25 @@ def test_related_fills_to_three_by_category_then_tags():
     net, dev = Category("net", "Net", "d", 1), Category("dev", "Dev", "d", 2)
 
     def art(slug, cat, tags, related=()):
-        return Article(slug, cat, slug.title(), "s", tuple(tags), dt.date(2026, 1, 1), "", 1,
-                       related_slugs=tuple(related))
+        return Article(
+            slug,
+            cat,
+            slug.title(),
+            "s",
+            tuple(tags),
+            dt.date(2026, 1, 1),
+            "",
+            1,
+            related_slugs=tuple(related),
+        )
 
-    arts = [art("a", net, ["x"], ["e"]), art("b", net, []), art("c", dev, ["x"]),
-            art("d", dev, []), art("e", dev, [])]
+    arts = [
+        art("a", net, ["x"], ["e"]),
+        art("b", net, []),
+        art("c", dev, ["x"]),
+        art("d", dev, []),
+        art("e", dev, []),
+    ]
     kb = KnowledgeBase("S", [net, dev], {}, [], {}, arts)
     resolve_related(kb)
     assert [r.slug for r in arts[0].related] == ["e", "b", "c"]  # explicit, same category, shared tag

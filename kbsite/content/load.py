@@ -56,13 +56,19 @@ class _Report:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)
         if not isinstance(value, str):
-            self.error(f"'{key}' must be text, not {type(value).__name__}", "write plain text (quote it if needed)", at + (key,))
+            self.error(
+                f"'{key}' must be text, not {type(value).__name__}",
+                "write plain text (quote it if needed)",
+                at + (key,),
+            )
             return None
         return value.strip()
 
     def mapping_list(self, data: Any, what: str) -> list[dict]:
         if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
-            self.error(f"must be a list of {what} entries", f"write `- key: value` blocks, one per {what}", line=1)
+            self.error(
+                f"must be a list of {what} entries", f"write `- key: value` blocks, one per {what}", line=1
+            )
             return []
         return data
 
@@ -73,13 +79,17 @@ def read_text(path: Path, rel: str, errors: list[ContentError]) -> str | None:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        errors.append(ContentError(rel, f"not valid UTF-8 (byte {exc.start})", "save the file as UTF-8", line))
+        errors.append(
+            ContentError(rel, f"not valid UTF-8 (byte {exc.start})", "save the file as UTF-8", line)
+        )
         return None
 
 
 def _load_yaml(path: Path, rel: str, errors: list[ContentError]) -> tuple[Any, dict]:
     if not path.is_file():
-        errors.append(ContentError(rel, "file is missing", f"create {rel} (see the README's authoring guide)"))
+        errors.append(
+            ContentError(rel, "file is missing", f"create {rel} (see the README's authoring guide)")
+        )
         return None, {}
     text = read_text(path, rel, errors)
     if text is None:
@@ -93,7 +103,9 @@ def _load_yaml(path: Path, rel: str, errors: list[ContentError]) -> tuple[Any, d
 
 def _check_id(report: _Report, value: Any, at: tuple, seen: set, what: str) -> str | None:
     if not isinstance(value, str) or not ID_RE.match(value):
-        report.error(f"invalid {what} id {value!r}", "use lowercase letters, digits and hyphens, e.g. `my-tool`", at)
+        report.error(
+            f"invalid {what} id {value!r}", "use lowercase letters, digits and hyphens, e.g. `my-tool`", at
+        )
         return None
     if value in seen:
         report.error(f"duplicate {what} id '{value}'", f"give each {what} its own id", at)
@@ -111,7 +123,8 @@ def _web_url(value: str, onion: bool = False) -> bool:
 def load_categories(content: Path, errors: list[ContentError]) -> list[Category]:
     rel = f"{DATA_DIR}/categories.yml"
     data, lines = _load_yaml(content / rel, rel, errors)
-    report, seen, out = _Report(errors, rel, lines), set(), []
+    report, out = _Report(errors, rel, lines), []
+    seen: set[str] = set()
     for i, d in enumerate(report.mapping_list(data, "category") if data is not None else []):
         cid = _check_id(report, d.get("id"), (i, "id"), seen, "category")
         if cid in RESERVED_FOLDERS:
@@ -131,16 +144,25 @@ def load_categories(content: Path, errors: list[ContentError]) -> list[Category]
 def load_tools(content: Path, errors: list[ContentError], broken: set[str]) -> dict[str, Tool]:
     rel = f"{DATA_DIR}/tools.yml"
     data, lines = _load_yaml(content / rel, rel, errors)
-    report, seen, out = _Report(errors, rel, lines), set(), {}
+    report, out = _Report(errors, rel, lines), {}
+    seen: set[str] = set()
     for i, d in enumerate(report.mapping_list(data, "tool") if data is not None else []):
         tid = _check_id(report, d.get("id"), (i, "id"), seen, "tool")
         name, kind, url, desc = (report.text(d, k, (i,)) for k in ("name", "kind", "url", "description"))
         if url and not _web_url(url):
-            report.error(f"url {url!r} is not an http(s) address", "write the full address, e.g. `https://example.org/`", (i, "url"))
+            report.error(
+                f"url {url!r} is not an http(s) address",
+                "write the full address, e.g. `https://example.org/`",
+                (i, "url"),
+            )
             url = None
         onion = report.text(d, "onion", (i,), required=False)
         if onion and not _web_url(onion, onion=True):
-            report.error(f"onion {onion!r} is not an http(s) .onion address", "write e.g. `http://<56 characters>.onion/` or remove it", (i, "onion"))
+            report.error(
+                f"onion {onion!r} is not an http(s) .onion address",
+                "write e.g. `http://<56 characters>.onion/` or remove it",
+                (i, "onion"),
+            )
             onion = None
         if tid and name and kind and url and desc:
             out[tid] = Tool(tid, name, kind, url, desc, onion)
@@ -152,12 +174,17 @@ def load_tools(content: Path, errors: list[ContentError], broken: set[str]) -> d
 def load_glossary(content: Path, errors: list[ContentError]) -> list[GlossaryTerm]:
     rel = f"{DATA_DIR}/glossary.yml"
     data, lines = _load_yaml(content / rel, rel, errors)
-    report, seen, out = _Report(errors, rel, lines), set(), []
+    report, out = _Report(errors, rel, lines), []
+    seen: set[str] = set()
     for i, d in enumerate(report.mapping_list(data, "glossary") if data is not None else []):
         term, definition = report.text(d, "term", (i,)), report.text(d, "definition", (i,))
         aliases = d.get("aliases") or []
         if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
-            report.error("'aliases' must be a list of words", "write e.g. `aliases: [operational security]`", (i, "aliases"))
+            report.error(
+                "'aliases' must be a list of words",
+                "write e.g. `aliases: [operational security]`",
+                (i, "aliases"),
+            )
             aliases = []
         for word in [term, *aliases] if term else []:
             if word.lower() in seen:
@@ -171,17 +198,27 @@ def load_glossary(content: Path, errors: list[ContentError]) -> list[GlossaryTer
 def load_table_kinds(content: Path, errors: list[ContentError]) -> dict[str, TableKind]:
     rel = f"{DATA_DIR}/table_kinds.yml"
     data, lines = _load_yaml(content / rel, rel, errors)
-    report, seen, out = _Report(errors, rel, lines), set(), {}
+    report, out = _Report(errors, rel, lines), {}
+    seen: set[str] = set()
     for i, d in enumerate(report.mapping_list(data, "table kind") if data is not None else []):
         kid = _check_id(report, d.get("id"), (i, "id"), seen, "table kind")
         caption = report.text(d, "caption", (i,))
         cols = d.get("columns")
-        good = isinstance(cols, list) and cols and all(
-            isinstance(c, dict) and isinstance(c.get("key"), str) and isinstance(c.get("label"), str) for c in cols
+        good = (
+            isinstance(cols, list)
+            and cols
+            and all(
+                isinstance(c, dict) and isinstance(c.get("key"), str) and isinstance(c.get("label"), str)
+                for c in cols
+            )
         )
         if not good:
-            report.error("'columns' must list `{key, label}` pairs", "write e.g. `- {key: item, label: Check item}`", (i, "columns"))
-        elif kid and caption:
+            report.error(
+                "'columns' must list `{key, label}` pairs",
+                "write e.g. `- {key: item, label: Check item}`",
+                (i, "columns"),
+            )
+        elif kid and caption and isinstance(cols, list):
             out[kid] = TableKind(kid, caption, tuple(Column(c["key"], c["label"]) for c in cols))
     return out
 
@@ -209,7 +246,14 @@ class _ArticleReader:
             return None
         parts = split_front_matter(text)
         if parts is None:
-            errors.append(ContentError(rel, "no front matter", "start the file with `---`, the fields (title, summary, ...), and `---`", 1))
+            errors.append(
+                ContentError(
+                    rel,
+                    "no front matter",
+                    "start the file with `---`, the fields (title, summary, ...), and `---`",
+                    1,
+                )
+            )
             return None
         front, body, body_line = parts
         try:
@@ -219,13 +263,19 @@ class _ArticleReader:
             return None
         report = _Report(errors, rel, lines)
         if not isinstance(meta, dict):
-            report.error("front matter must be `key: value` fields", "see the README's front matter reference", line=2)
+            report.error(
+                "front matter must be `key: value` fields", "see the README's front matter reference", line=2
+            )
             return None
         for key in sorted(set(meta) - ARTICLE_KEYS):
             report.error(f"unknown field '{key}'", f"use only: {', '.join(sorted(ARTICLE_KEYS))}", (key,))
         slug = path.stem
         if not ID_RE.match(slug):
-            report.error(f"file name '{path.name}' is not a valid slug", f"rename it to `{slugify(slug) or 'article'}.md`", line=1)
+            report.error(
+                f"file name '{path.name}' is not a valid slug",
+                f"rename it to `{slugify(slug) or 'article'}.md`",
+                line=1,
+            )
         title, summary = report.text(meta, "title", ()), report.text(meta, "summary", ())
         updated = self._date(report, meta.get("updated"))
         tags = meta.get("tags") or []
@@ -235,14 +285,30 @@ class _ArticleReader:
         tools = self._tools(report, meta.get("tools") or [])
         related = meta.get("related") or []
         if not isinstance(related, list) or not all(isinstance(s, str) for s in related):
-            report.error("'related' must be a list of article slugs", "write e.g. `related: [what-is-tails]`", ("related",))
+            report.error(
+                "'related' must be a list of article slugs",
+                "write e.g. `related: [what-is-tails]`",
+                ("related",),
+            )
             related = []
         self.related_lines[rel] = [yamlsrc.line_of(lines, ("related", i)) for i in range(len(related))]
         tables = self._tables(report, meta.get("tables") or {})
         self._markers(report, body, body_line, tables)
         if not (title and summary and updated):
             return None
-        return Article(slug, category, title, summary, tuple(tags), updated, body, body_line, tools, tuple(related), tables)
+        return Article(
+            slug,
+            category,
+            title,
+            summary,
+            tuple(tags),
+            updated,
+            body,
+            body_line,
+            tools,
+            tuple(related),
+            tables,
+        )
 
     def _date(self, report: _Report, value: Any) -> dt.date | None:
         if isinstance(value, dt.datetime):
@@ -252,7 +318,11 @@ class _ArticleReader:
         if value is None:
             report.error("missing 'updated'", "add `updated: YYYY-MM-DD`", ("updated",))
         else:
-            report.error(f"{value!r} is not a valid date", "write a real date as `YYYY-MM-DD`, e.g. `2026-03-31`", ("updated",))
+            report.error(
+                f"{value!r} is not a valid date",
+                "write a real date as `YYYY-MM-DD`, e.g. `2026-03-31`",
+                ("updated",),
+            )
         return None
 
     def _tools(self, report: _Report, items: Any) -> tuple[ToolCitation, ...]:
@@ -270,29 +340,45 @@ class _ArticleReader:
                 continue
             if tid and tid not in self.kb.tools:
                 known = ", ".join(sorted(self.kb.tools)) or "none yet"
-                report.error(f"unknown tool id '{tid}'", f"use an id from _data/tools.yml ({known}) or add the tool there", at + ("id",))
+                report.error(
+                    f"unknown tool id '{tid}'",
+                    f"use an id from _data/tools.yml ({known}) or add the tool there",
+                    at + ("id",),
+                )
             elif tid and why:
                 out.append(ToolCitation(self.kb.tools[tid], why))
         return tuple(out)
 
     def _tables(self, report: _Report, items: Any) -> dict[str, Table]:
         if not isinstance(items, dict):
-            report.error("'tables' must map table names to tables", "write `tables:` then `name: {kind: ..., rows: [...]}`", ("tables",))
+            report.error(
+                "'tables' must map table names to tables",
+                "write `tables:` then `name: {kind: ..., rows: [...]}`",
+                ("tables",),
+            )
             return {}
         out = {}
         for name, spec in items.items():
             at = ("tables", name)
             if not isinstance(spec, dict):
-                report.error("a table needs `kind` and `rows`", "write `kind: features` and `rows:` under the name", at)
+                report.error(
+                    "a table needs `kind` and `rows`", "write `kind: features` and `rows:` under the name", at
+                )
                 continue
-            kind = self.kb.table_kinds.get(spec.get("kind"))
+            kind = self.kb.table_kinds.get(str(spec.get("kind")))
             if kind is None:
                 known = ", ".join(sorted(self.kb.table_kinds))
-                report.error(f"unknown table kind {spec.get('kind')!r}", f"use one of: {known}", at + ("kind",))
+                report.error(
+                    f"unknown table kind {spec.get('kind')!r}", f"use one of: {known}", at + ("kind",)
+                )
                 continue
             rows = spec.get("rows")
             if not isinstance(rows, list) or not rows:
-                report.error("table has no rows", "add at least one row under `rows:`, or remove the table and its marker", at + ("rows",))
+                report.error(
+                    "table has no rows",
+                    "add at least one row under `rows:`, or remove the table and its marker",
+                    at + ("rows",),
+                )
                 continue
             good_rows = [r for i, r in enumerate(rows) if self._row(report, kind, r, at + ("rows", i))]
             caption = report.text(spec, "caption", at, required=False) or kind.caption
@@ -303,12 +389,20 @@ class _ArticleReader:
     def _row(self, report: _Report, kind: TableKind, row: Any, at: tuple) -> bool:
         keys = [c.key for c in kind.columns]
         if not isinstance(row, dict):
-            report.error("a row must give each column as `key: text`", f"write `- {keys[0]}: ...` with keys {', '.join(keys)}", at)
+            report.error(
+                "a row must give each column as `key: text`",
+                f"write `- {keys[0]}: ...` with keys {', '.join(keys)}",
+                at,
+            )
             return False
         ok = True
         for key in row:
             if key not in keys:
-                report.error(f"unknown column '{key}' for kind '{kind.id}'", f"use only: {', '.join(keys)}", at + (key,))
+                report.error(
+                    f"unknown column '{key}' for kind '{kind.id}'",
+                    f"use only: {', '.join(keys)}",
+                    at + (key,),
+                )
                 ok = False
         for key in keys:
             value = row.get(key)
@@ -316,7 +410,11 @@ class _ArticleReader:
                 row[key] = value = str(value)
             if not isinstance(value, str) or not value.strip():
                 what = "missing" if key not in row else "empty or not text"
-                report.error(f"column '{key}' is {what}", f"give every row `{key}: ...` (plain text)", at + ((key,) if key in row else ()))
+                report.error(
+                    f"column '{key}' is {what}",
+                    f"give every row `{key}: ...` (plain text)",
+                    at + ((key,) if key in row else ()),
+                )
                 ok = False
         return ok
 
@@ -327,15 +425,31 @@ class _ArticleReader:
             if match:
                 name = match.group(1)
                 if name in placed:
-                    report.error(f"table '{name}' is placed twice", "keep one `{{ table: " + name + " }}` line", line=body_line + n)
+                    report.error(
+                        f"table '{name}' is placed twice",
+                        "keep one `{{ table: " + name + " }}` line",
+                        line=body_line + n,
+                    )
                 elif name not in tables and name not in _declared_tables(report):
-                    report.error(f"marker names table '{name}' but no such table has data", f"add `{name}:` under `tables:` or remove the marker", line=body_line + n)
+                    report.error(
+                        f"marker names table '{name}' but no such table has data",
+                        f"add `{name}:` under `tables:` or remove the marker",
+                        line=body_line + n,
+                    )
                 placed[name] = body_line + n
             elif LOOSE_MARKER_RE.search(line):
-                report.error("malformed table marker", "write the marker alone on its line: `{{ table: NAME }}`", line=body_line + n)
+                report.error(
+                    "malformed table marker",
+                    "write the marker alone on its line: `{{ table: NAME }}`",
+                    line=body_line + n,
+                )
         for name in tables:
             if name not in placed:
-                report.error(f"table '{name}' is never placed", f"add a line `{{{{ table: {name} }}}}` where it belongs in the text", ("tables", name))
+                report.error(
+                    f"table '{name}' is never placed",
+                    f"add a line `{{{{ table: {name} }}}}` where it belongs in the text",
+                    ("tables", name),
+                )
 
 
 def _declared_tables(report: _Report) -> set[str]:
@@ -348,7 +462,11 @@ _last: tuple[tuple, KnowledgeBase] | None = None
 
 def _fingerprint(content: Path, site_name: str) -> tuple:
     files = sorted(p for p in content.rglob("*") if p.is_file())
-    return (str(content.resolve()), site_name, tuple((p.as_posix(), p.stat().st_mtime_ns, p.stat().st_size) for p in files))
+    return (
+        str(content.resolve()),
+        site_name,
+        tuple((p.as_posix(), p.stat().st_mtime_ns, p.stat().st_size) for p in files),
+    )
 
 
 def load(content: Path, site_name: str = "") -> KnowledgeBase:
@@ -389,20 +507,42 @@ def _load(content: Path, site_name: str) -> KnowledgeBase:
             continue
         if len(parts) == 1:
             if rel in RESERVED_PAGES:
-                errors.append(ContentError(rel, f"'{rel}' is generated by kbsite", "rename the file; kbsite writes this page itself", 1))
+                errors.append(
+                    ContentError(
+                        rel,
+                        f"'{rel}' is generated by kbsite",
+                        "rename the file; kbsite writes this page itself",
+                        1,
+                    )
+                )
             continue
         category = categories.get(parts[0])
         if category is None or len(parts) > 2:
             known = ", ".join(categories) or "none"
-            errors.append(ContentError(rel, f"'{parts[0]}/' is not a category folder" if category is None else "articles sit directly in a category folder",
-                                       f"move it to content/<category>/ (categories: {known}) or add the category to _data/categories.yml", 1))
+            errors.append(
+                ContentError(
+                    rel,
+                    f"'{parts[0]}/' is not a category folder"
+                    if category is None
+                    else "articles sit directly in a category folder",
+                    f"move it to content/<category>/ (categories: {known}) or add the category to _data/categories.yml",
+                    1,
+                )
+            )
             continue
         article = reader.read(path, rel, category)
         attempted.add(path.stem)  # a broken article is reported once, not by each citing one
         if article is None:
             continue
         if article.slug in first_file:
-            errors.append(ContentError(rel, f"slug '{article.slug}' is already used by {first_file[article.slug]}", "rename one of the files; slugs are unique across categories", 1))
+            errors.append(
+                ContentError(
+                    rel,
+                    f"slug '{article.slug}' is already used by {first_file[article.slug]}",
+                    "rename one of the files; slugs are unique across categories",
+                    1,
+                )
+            )
             continue
         first_file[article.slug] = rel
         kb.articles.append(article)
@@ -411,7 +551,15 @@ def _load(content: Path, site_name: str) -> KnowledgeBase:
         for i, slug in enumerate(article.related_slugs):
             if slug not in slugs and slug not in attempted:
                 line = reader.related_lines[article.src_uri][i]
-                errors.append(ContentError(article.src_uri, f"unknown related slug '{slug}'", "use the file name (without .md) of an existing article", line, f"related[{i}]"))
+                errors.append(
+                    ContentError(
+                        article.src_uri,
+                        f"unknown related slug '{slug}'",
+                        "use the file name (without .md) of an existing article",
+                        line,
+                        f"related[{i}]",
+                    )
+                )
     if errors:
         raise ContentErrors(errors)
     order = {c.id: i for i, c in enumerate(kb.categories)}

@@ -92,7 +92,9 @@ class Article:
     tools: tuple[ToolCitation, ...] = ()
     related_slugs: tuple[str, ...] = ()
     tables: dict[str, Table] = field(default_factory=dict)
-    related: tuple[Article, ...] = field(default=(), repr=False)  # resolved once all are loaded; repr=False: cycles
+    related: tuple[Article, ...] = field(
+        default=(), repr=False
+    )  # resolved once all are loaded; repr=False: cycles
 
     @property
     def src_uri(self) -> str:
@@ -150,7 +152,7 @@ def resolve_related(kb: KnowledgeBase) -> None:
         if len(chosen) < MIN_RELATED:
             tags = set(article.tags)
 
-            def score(other: Article) -> tuple:
+            def score(other: Article, tags: set = tags, article: Article = article) -> tuple:
                 shared = len(tags & set(other.tags))
                 same = other.category is article.category
                 return (-(shared + 2 * same), sort_key(other.title))

@@ -27,7 +27,9 @@ def write_skeleton(content: Path, title: str, category_id: str) -> Path:
     path = content / category_id / f"{slug}.md"
     if path.exists():
         raise ValueError(f"{path} already exists; kbsite new never overwrites an article")
-    today = dt.date.fromtimestamp(int(os.environ.get("SOURCE_DATE_EPOCH", "0")) or dt.datetime.now().timestamp())
+    today = dt.date.fromtimestamp(
+        int(os.environ.get("SOURCE_DATE_EPOCH", "0")) or dt.datetime.now().timestamp()
+    )
     tables = {
         kind.id: {"kind": kind.id, "rows": [{c.key: f"TODO {c.label.lower()}" for c in kind.columns}]}
         for kind in kinds.values()

@@ -79,7 +79,8 @@ class _Builder:
     def _enter(self, node: yaml.Node) -> None:
         if id(node) in self.open:
             raise yaml.constructor.ConstructorError(
-                None, None, "an alias (*name) refers to the structure that contains it", node.start_mark)
+                None, None, "an alias (*name) refers to the structure that contains it", node.start_mark
+            )
         self.open.add(id(node))
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
@@ -94,8 +95,11 @@ class _Builder:
         elif tag == _SEQ and isinstance(node, yaml.SequenceNode):
             self._enter(node)
             data = [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-        elif (tag == _MAP and isinstance(node, yaml.MappingNode)
-              and all(k.tag == _STR and isinstance(k, yaml.ScalarNode) for k, _ in node.value)):
+        elif (
+            tag == _MAP
+            and isinstance(node, yaml.MappingNode)
+            and all(k.tag == _STR and isinstance(k, yaml.ScalarNode) for k, _ in node.value)
+        ):
             self._enter(node)
             data = {}
             for key, value in node.value:

@@ -77,16 +77,27 @@ def _kb_config(root: Path) -> None:
 
     if "handbook" in dict(KbConfig._schema):
         text = (root / "mkdocs.yml").read_text(encoding="utf-8")
-        (root / "mkdocs.yml").write_text(text.replace("  - kbsite\n", "  - kbsite:\n      handbook: false\n"), encoding="utf-8")
+        (root / "mkdocs.yml").write_text(
+            text.replace("  - kbsite\n", "  - kbsite:\n      handbook: false\n"), encoding="utf-8"
+        )
 
 
 def _browser():
     from playwright.sync_api import sync_playwright
 
     pw = sync_playwright().start()
-    browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
-        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"])
+    browser = pw.chromium.launch(
+        executable_path="/usr/bin/chromium",
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    )
     return pw, browser
 
 
@@ -138,10 +149,15 @@ def search_timing(browser, page_file: Path, query: str) -> dict:
     page.close()
     during = [d for start, d in r["long"] if start + d >= r["click"]]
     on_load = [d for start, d in r["long"] if start + d < r["click"]]
-    return {"query": query, "first_results_ms": round(r["t"]["first"] - r["t"]["key"], 1),
-            "all_results_ms": round(r["t"]["all"] - r["t"]["key"], 1),
-            "longest_task_search_ms": max(during, default=0), "longest_task_page_load_ms": max(on_load, default=0),
-            "results": r["results"], "top": r["top"]}
+    return {
+        "query": query,
+        "first_results_ms": round(r["t"]["first"] - r["t"]["key"], 1),
+        "all_results_ms": round(r["t"]["all"] - r["t"]["key"], 1),
+        "longest_task_search_ms": max(during, default=0),
+        "longest_task_page_load_ms": max(on_load, default=0),
+        "results": r["results"],
+        "top": r["top"],
+    }
 
 
 def _query_word(kb_root: Path) -> str:
@@ -160,8 +176,10 @@ def bench_size(n: int, work: Path, rounds: int, stock_full: bool, browser) -> di
     synth.write_stock(root / "kbsite", root / "stock-prune", prune=True)
     if stock_full:
         synth.write_stock(root / "kbsite", root / "stock-full", prune=False)
-    kinds = {"kbsite": ([sys.executable, "-m", "kbsite.cli", "build"], root / "kbsite"),
-             "stock_prune": ([sys.executable, "-m", "mkdocs", "build", "-q"], root / "stock-prune")}
+    kinds = {
+        "kbsite": ([sys.executable, "-m", "kbsite.cli", "build"], root / "kbsite"),
+        "stock_prune": ([sys.executable, "-m", "mkdocs", "build", "-q"], root / "stock-prune"),
+    }
     if stock_full:
         kinds["stock_full"] = ([sys.executable, "-m", "mkdocs", "build", "-q"], root / "stock-full")
     times: dict[str, list[float]] = {k: [] for k in kinds}
@@ -181,9 +199,11 @@ def bench_size(n: int, work: Path, rounds: int, stock_full: bool, browser) -> di
         pages = article_pages(site, root / "kbsite")
         index = site / "search"
         result[kind] = {
-            "build_s": round(statistics.median(times[kind]), 2), "build_runs_s": [round(t, 2) for t in times[kind]],
+            "build_s": round(statistics.median(times[kind]), 2),
+            "build_runs_s": [round(t, 2) for t in times[kind]],
             "cpu_s": round(statistics.median(cpus[kind]), 2),
-            "peak_rss_mb": round(peaks[kind] / 2**20, 1), "site_mb": round(dir_size(site) / 2**20, 1),
+            "peak_rss_mb": round(peaks[kind] / 2**20, 1),
+            "site_mb": round(dir_size(site) / 2**20, 1),
             "article_page_avg_kb": round(sum(pages) / len(pages) / 1024, 1),
             "article_page_max_kb": round(max(pages) / 1024, 1),
             "search_index_mb": round(dir_size(index) / 2**20, 2) if index.exists() else 0,
@@ -214,38 +234,75 @@ def bench_handbook(work: Path) -> dict | None:
     from pypdf import PdfReader
 
     pdf = next((root / "site" / "downloads").glob("*.pdf"))
-    return {"articles": 300, "pdf_s": round(wall, 1), "s_per_article": round(wall / 300, 3),
-            "peak_rss_mb": round(peak / 2**20, 1), "pages": len(PdfReader(pdf).pages)}
+    return {
+        "articles": 300,
+        "pdf_s": round(wall, 1),
+        "s_per_article": round(wall / 300, 3),
+        "peak_rss_mb": round(peak / 2**20, 1),
+        "pages": len(PdfReader(pdf).pages),
+    }
 
 
 def table(results: dict) -> str:
-    rows = [("articles", "builder", "build s", "ratio", "CPU s", "peak MB", "site MB", "avg page KB",
-             "max page KB", "index MB", "files/page")]
+    rows = [
+        (
+            "articles",
+            "builder",
+            "build s",
+            "ratio",
+            "CPU s",
+            "peak MB",
+            "site MB",
+            "avg page KB",
+            "max page KB",
+            "index MB",
+            "files/page",
+        )
+    ]
     for r in results["sizes"]:
         for kind in ("kbsite", "stock_prune", "stock_full"):
             if kind not in r:
                 continue
             m = r[kind]
             ratio = "" if kind == "kbsite" else f"{r['ratio_' + kind]:.2f}×"
-            rows.append((str(r["articles"]), kind.replace("_", " "), f"{m['build_s']:.1f}", ratio,
-                         f"{m.get('cpu_s', 0):.1f}", f"{m['peak_rss_mb']:.0f}", f"{m['site_mb']:.1f}", f"{m['article_page_avg_kb']:.1f}",
-                         f"{m['article_page_max_kb']:.1f}", f"{m['search_index_mb']:.2f}", str(m.get("files_per_page", ""))))
+            rows.append(
+                (
+                    str(r["articles"]),
+                    kind.replace("_", " "),
+                    f"{m['build_s']:.1f}",
+                    ratio,
+                    f"{m.get('cpu_s', 0):.1f}",
+                    f"{m['peak_rss_mb']:.0f}",
+                    f"{m['site_mb']:.1f}",
+                    f"{m['article_page_avg_kb']:.1f}",
+                    f"{m['article_page_max_kb']:.1f}",
+                    f"{m['search_index_mb']:.2f}",
+                    str(m.get("files_per_page", "")),
+                )
+            )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in rows]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    ratios = ", ".join(f"{results['sizes'][i + 1]['articles']}/{results['sizes'][i]['articles']}: "
-                       f"{results['sizes'][i + 1]['kbsite']['build_s'] / results['sizes'][i]['kbsite']['build_s']:.2f}×"
-                       for i in range(len(results["sizes"]) - 1))
+    ratios = ", ".join(
+        f"{results['sizes'][i + 1]['articles']}/{results['sizes'][i]['articles']}: "
+        f"{results['sizes'][i + 1]['kbsite']['build_s'] / results['sizes'][i]['kbsite']['build_s']:.2f}×"
+        for i in range(len(results["sizes"]) - 1)
+    )
     if ratios:
         lines.append(f"kbsite build time growth: {ratios}")
     for s in results["search"]:
-        lines.append(f"search at {s['articles']} articles ('{s['query']}', {s['results']} shown): first results "
-                     f"{s['first_results_ms']:.0f} ms, all parts searched {s['all_results_ms']:.0f} ms, longest task "
-                     f"while searching {s['longest_task_search_ms']:.0f} ms (page load: {s['longest_task_page_load_ms']:.0f} ms)")
+        lines.append(
+            f"search at {s['articles']} articles ('{s['query']}', {s['results']} shown): first results "
+            f"{s['first_results_ms']:.0f} ms, all parts searched {s['all_results_ms']:.0f} ms, longest task "
+            f"while searching {s['longest_task_search_ms']:.0f} ms (page load: {s['longest_task_page_load_ms']:.0f} ms)"
+        )
     h = results.get("handbook")
-    lines.append(f"handbook PDF at 300 articles: {h['pdf_s']:.1f} s = {h['s_per_article']:.3f} s/article, "
-                 f"{h['pages']} pages, peak {h['peak_rss_mb']:.0f} MB" if h
-                 else "handbook PDF: not measured (--quick, or no kbsite.outputs.handbook in this tree)")
+    lines.append(
+        f"handbook PDF at 300 articles: {h['pdf_s']:.1f} s = {h['s_per_article']:.3f} s/article, "
+        f"{h['pages']} pages, peak {h['peak_rss_mb']:.0f} MB"
+        if h
+        else "handbook PDF: not measured (--quick, or no kbsite.outputs.handbook in this tree)"
+    )
     return "\n".join(lines)
 
 
@@ -254,7 +311,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="only 300 articles, one round (under two minutes)")
     ap.add_argument("--sizes", default="300,1000,3000")
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds for sizes up to 1,000")
-    ap.add_argument("--stock-full-3000", action="store_true", help="also build stock full navigation above 1,000")
+    ap.add_argument(
+        "--stock-full-3000", action="store_true", help="also build stock full navigation above 1,000"
+    )
     ap.add_argument("--out", default="bench/results", help="folder for the JSON")
     ap.add_argument("--work", help="keep the generated sites here (default: a temporary folder)")
     args = ap.parse_args(argv)
@@ -263,11 +322,17 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     pw, browser = _browser()
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent).stdout.strip()
-        results: dict = {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "commit": commit,
-                         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-                         "quick": args.quick, "sizes": [], "search": []}
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
+        ).stdout.strip()
+        results: dict = {
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "commit": commit,
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            "quick": args.quick,
+            "sizes": [],
+            "search": [],
+        }
         for n in sizes:
             rounds = 1 if args.quick or n > 1000 else args.rounds
             stock_full = n <= STOCK_FULL_LIMIT or args.stock_full_3000

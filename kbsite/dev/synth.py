@@ -18,23 +18,130 @@ from ..content.model import slugify
 
 SEED = 20261127
 CATEGORIES = [
-    ("basics", "Basics"), ("network", "Network"), ("devices", "Devices"), ("files", "Files"),
-    ("practice", "Practice"), ("messaging", "Messaging"), ("accounts", "Accounts"), ("travel", "Travel"),
+    ("basics", "Basics"),
+    ("network", "Network"),
+    ("devices", "Devices"),
+    ("files", "Files"),
+    ("practice", "Practice"),
+    ("messaging", "Messaging"),
+    ("accounts", "Accounts"),
+    ("travel", "Travel"),
 ]
 TABLE_KINDS = {
     "features": ("Features", [("feature", "Feature"), ("meaning", "Meaning"), ("role", "Role in anonymity")]),
-    "protects": ("What it can help protect", [("item", "What it can help protect"), ("reason", "Reason"), ("caution", "Caution")]),
+    "protects": (
+        "What it can help protect",
+        [("item", "What it can help protect"), ("reason", "Reason"), ("caution", "Caution")],
+    ),
     "risks": ("Remaining risks", [("risk", "Remaining risk"), ("example", "Example"), ("reason", "Reason")]),
-    "situations": ("Suitable situations", [("situation", "Situation"), ("why", "Why it is suitable"), ("caution", "Caution")]),
+    "situations": (
+        "Suitable situations",
+        [("situation", "Situation"), ("why", "Why it is suitable"), ("caution", "Caution")],
+    ),
     "checks": ("Check items", [("item", "Check item"), ("reason", "Reason")]),
     "misunderstandings": ("Common misunderstandings", [("myth", "Misunderstanding"), ("reality", "Reality")]),
 }
 N_TOOLS, N_TERMS, N_WORDS = 48, 60, 9000
-COMMON = ("the a of to and in is that it for on with as your you be can by this not are or an "
-          "what from at who more when one does which only if their they will but use may each "
-          "other than some most also into so how about where after before keeps leaves shows").split()
-SYLLABLES = ("ka ri to ve lan mo su pe dri ne fal cor bin tes lu gra mir po sen dal vi hu "
-             "qua zet or el an is um ter ber nos cal fi wen rod pla jas tri kes").split()
+COMMON = [
+    "the",
+    "a",
+    "of",
+    "to",
+    "and",
+    "in",
+    "is",
+    "that",
+    "it",
+    "for",
+    "on",
+    "with",
+    "as",
+    "your",
+    "you",
+    "be",
+    "can",
+    "by",
+    "this",
+    "not",
+    "are",
+    "or",
+    "an",
+    "what",
+    "from",
+    "at",
+    "who",
+    "more",
+    "when",
+    "one",
+    "does",
+    "which",
+    "only",
+    "if",
+    "their",
+    "they",
+    "will",
+    "but",
+    "use",
+    "may",
+    "each",
+    "other",
+    "than",
+    "some",
+    "most",
+    "also",
+    "into",
+    "so",
+    "how",
+    "about",
+    "where",
+    "after",
+    "before",
+    "keeps",
+    "leaves",
+    "shows",
+]
+SYLLABLES = [
+    "ka",
+    "ri",
+    "to",
+    "ve",
+    "lan",
+    "mo",
+    "su",
+    "pe",
+    "dri",
+    "ne",
+    "fal",
+    "cor",
+    "bin",
+    "tes",
+    "lu",
+    "gra",
+    "mir",
+    "po",
+    "sen",
+    "dal",
+    "vi",
+    "hu",
+    "qua",
+    "zet",
+    "or",
+    "el",
+    "an",
+    "is",
+    "um",
+    "ter",
+    "ber",
+    "nos",
+    "cal",
+    "fi",
+    "wen",
+    "rod",
+    "pla",
+    "jas",
+    "tri",
+    "kes",
+]
 
 # The same Markdown set-up for kbsite and stock Material, so both render the same work.
 SHARED_CONFIG = """\
@@ -49,7 +156,8 @@ extra:
   generator: false
 """
 
-KB_CONFIG = """\
+KB_CONFIG = (
+    """\
 site_name: Synthetic KB
 docs_dir: content
 site_dir: site
@@ -62,7 +170,9 @@ theme:
   features: [navigation.indexes, navigation.prune]
 plugins:
   - kbsite
-""" + SHARED_CONFIG
+"""
+    + SHARED_CONFIG
+)
 
 
 class _Words:
@@ -80,8 +190,8 @@ class _Words:
         vocab = COMMON + words
         weights = [1.0 / (rank + 3) for rank in range(len(vocab))]
         self.vocab, self.cum, total = vocab, [], 0.0
-        for w in weights:
-            total += w
+        for weight in weights:
+            total += weight
             self.cum.append(total)
 
     def take(self, rng: random.Random, n: int) -> list[str]:
@@ -108,7 +218,9 @@ def write_kb(root: Path, n_articles: int, seed: int = SEED) -> Path:
 
     out = []
     for i, (cid, title) in enumerate(CATEGORIES):
-        out.append(f"- id: {cid}\n  title: {title}\n  description: {_yaml_str(_phrase(rng, words, 12, 20) + '.')}\n  order: {(i + 1) * 10}\n")
+        out.append(
+            f"- id: {cid}\n  title: {title}\n  description: {_yaml_str(_phrase(rng, words, 12, 20) + '.')}\n  order: {(i + 1) * 10}\n"
+        )
     (data / "categories.yml").write_text("".join(out), encoding="utf-8")
 
     out = []
@@ -119,11 +231,17 @@ def write_kb(root: Path, n_articles: int, seed: int = SEED) -> Path:
 
     tools, out = [], []
     for i in range(N_TOOLS):
-        name = words.rare[i].capitalize() + " " + rng.choice(["Browser", "OS", "VPN", "Messenger", "Vault", "Cleaner"])
+        name = (
+            words.rare[i].capitalize()
+            + " "
+            + rng.choice(["Browser", "OS", "VPN", "Messenger", "Vault", "Cleaner"])
+        )
         tid = slugify(name)
         tools.append((tid, name))
-        out.append(f"- id: {tid}\n  name: {name}\n  kind: {rng.choice(['Anonymous OS', 'VPN service', 'Messenger', 'Metadata tool', 'Browser'])}\n"
-                    f"  url: https://{tid}.example.org/\n  description: {_yaml_str(_phrase(rng, words, 12, 22) + '.')}\n")
+        out.append(
+            f"- id: {tid}\n  name: {name}\n  kind: {rng.choice(['Anonymous OS', 'VPN service', 'Messenger', 'Metadata tool', 'Browser'])}\n"
+            f"  url: https://{tid}.example.org/\n  description: {_yaml_str(_phrase(rng, words, 12, 22) + '.')}\n"
+        )
     (data / "tools.yml").write_text("".join(out), encoding="utf-8")
 
     terms = [words.rare[N_TOOLS + i].capitalize() for i in range(N_TERMS)]
@@ -137,7 +255,8 @@ def write_kb(root: Path, n_articles: int, seed: int = SEED) -> Path:
         folder = content / cid
         folder.mkdir(exist_ok=True)
         (folder / f"{slug}.md").write_text(
-            _article(rng, words, slugs, i, tools, terms, epoch), encoding="utf-8")
+            _article(rng, words, slugs, i, tools, terms, epoch), encoding="utf-8"
+        )
     return root
 
 
@@ -146,9 +265,14 @@ def _article(rng, words, slugs, i, tools, terms, epoch) -> str:
     related = rng.sample([s for s in slugs if s != slugs[i]], min(3, len(slugs) - 1))
     cited = rng.sample(tools, 3)
     kinds = rng.sample(sorted(TABLE_KINDS), 3)
-    lines = ["---", f"title: {_yaml_str(title)}", f"summary: {_yaml_str(_phrase(rng, words, 14, 24) + '.')}",
-             f"tags: [{', '.join(sorted(set(slugify(w) for w in rng.sample(words.rare[:80], 3))))}]",
-             f"updated: {(epoch + dt.timedelta(days=rng.randrange(700))).isoformat()}", "tools:"]
+    lines = [
+        "---",
+        f"title: {_yaml_str(title)}",
+        f"summary: {_yaml_str(_phrase(rng, words, 14, 24) + '.')}",
+        f"tags: [{', '.join(sorted(set(slugify(w) for w in rng.sample(words.rare[:80], 3))))}]",
+        f"updated: {(epoch + dt.timedelta(days=rng.randrange(700))).isoformat()}",
+        "tools:",
+    ]
     for tid, _ in cited:
         lines += [f"  - id: {tid}", f"    why: {_yaml_str(_phrase(rng, words, 10, 18) + '.')}"]
     lines += [f"related: [{', '.join(related)}]", "tables:"]
@@ -186,7 +310,8 @@ def _article(rng, words, slugs, i, tools, terms, epoch) -> str:
     return "\n".join(lines)
 
 
-STOCK_CONFIG = """\
+STOCK_CONFIG = (
+    """\
 site_name: Synthetic KB
 docs_dir: docs
 site_dir: site
@@ -198,7 +323,9 @@ theme:
   features: [navigation.indexes{prune}]
 plugins:
   - search
-""" + SHARED_CONFIG
+"""
+    + SHARED_CONFIG
+)
 
 
 def write_stock(kb_root: Path, dest: Path, prune: bool) -> Path:
@@ -208,13 +335,19 @@ def write_stock(kb_root: Path, dest: Path, prune: bool) -> Path:
     kb = load(kb_root / "content")
     docs = dest / "docs"
     docs.mkdir(parents=True, exist_ok=True)
-    (dest / "mkdocs.yml").write_text(STOCK_CONFIG.replace("{prune}", ", navigation.prune" if prune else ""), encoding="utf-8")
-    (docs / "index.md").write_text("# Synthetic KB\n\n" + "".join(
-        f"- [{c.title}]({c.id}/index.md)\n" for c in kb.categories), encoding="utf-8")
+    (dest / "mkdocs.yml").write_text(
+        STOCK_CONFIG.replace("{prune}", ", navigation.prune" if prune else ""), encoding="utf-8"
+    )
+    (docs / "index.md").write_text(
+        "# Synthetic KB\n\n" + "".join(f"- [{c.title}]({c.id}/index.md)\n" for c in kb.categories),
+        encoding="utf-8",
+    )
     for c in kb.categories:
         (docs / c.id).mkdir(exist_ok=True)
         items = "".join(f"- [{a.title}]({a.slug}.md): {a.summary}\n" for a in kb.in_category(c))
-        (docs / c.id / "index.md").write_text(f"# Category: {c.title}\n\n{c.description}\n\n{items}", encoding="utf-8")
+        (docs / c.id / "index.md").write_text(
+            f"# Category: {c.title}\n\n{c.description}\n\n{items}", encoding="utf-8"
+        )
     for a in kb.articles:
         body = []
         for line in a.body.splitlines():
@@ -223,14 +356,26 @@ def write_stock(kb_root: Path, dest: Path, prune: bool) -> Path:
                 body.append(line)
                 continue
             table = a.tables[match.group(1)]
-            body += [f"**{table.caption}**", "", "| " + " | ".join(c.label for c in table.kind.columns) + " |",
-                     "|" + "---|" * len(table.kind.columns)]
+            body += [
+                f"**{table.caption}**",
+                "",
+                "| " + " | ".join(c.label for c in table.kind.columns) + " |",
+                "|" + "---|" * len(table.kind.columns),
+            ]
             body += ["| " + " | ".join(row) + " |" for row in table.cells()]
         body += ["", "## Related tools", ""]
         for cite in a.tools:
             t = cite.tool
-            body += [f"### {t.name}", "", f"*{t.kind}*. {t.description}", "", f"**Why it is listed:** {cite.why}", "",
-                     f"URL: [{t.url}]({t.url})", ""]
+            body += [
+                f"### {t.name}",
+                "",
+                f"*{t.kind}*. {t.description}",
+                "",
+                f"**Why it is listed:** {cite.why}",
+                "",
+                f"URL: [{t.url}]({t.url})",
+                "",
+            ]
         body += ["## Related articles", ""]
         body += [f"- [{r.title}](../{r.category.id}/{r.slug}.md): {r.summary}" for r in a.related]
         text = f"---\ntitle: {_yaml_str(a.title)}\n---\n\n# {a.title}\n\n" + "\n".join(body) + "\n"

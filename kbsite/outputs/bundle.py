@@ -25,7 +25,7 @@ from ..content.model import KnowledgeBase, slugify
 
 # Not under templates/: MkDocs would copy these into every site as theme files.
 TEMPLATES = Path(__file__).parent.parent / "usb"
-ZIP_EPOCH = dt.datetime(1980, 1, 1, tzinfo=dt.timezone.utc)  # the earliest time a zip can hold
+ZIP_EPOCH = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)  # the earliest time a zip can hold
 
 
 def bundle_name(site_name: str) -> str:
@@ -34,17 +34,27 @@ def bundle_name(site_name: str) -> str:
 
 def bundle_files(site: Path, site_name: str, kb: KnowledgeBase) -> dict[str, bytes]:
     """Every file of the bundle by its path inside the top folder."""
-    files = {f"site/{p.relative_to(site).as_posix()}": p.read_bytes()
-             for p in sorted(site.rglob("*")) if p.is_file()}
+    files = {
+        f"site/{p.relative_to(site).as_posix()}": p.read_bytes()
+        for p in sorted(site.rglob("*"))
+        if p.is_file()
+    }
     handbooks = sorted(name for name in files if name.startswith("site/downloads/") and name.endswith(".pdf"))
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                             keep_trailing_newline=True)
-    context = {"site_name": site_name, "handbooks": handbooks, "articles": kb.articles,
-               "edition": kb.edition_date(), "folder": bundle_name(site_name)}
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, keep_trailing_newline=True
+    )
+    context = {
+        "site_name": site_name,
+        "handbooks": handbooks,
+        "articles": kb.articles,
+        "edition": kb.edition_date(),
+        "folder": bundle_name(site_name),
+    }
     files["START-HERE.html"] = env.get_template("START-HERE.html").render(context).encode()
     files["OPEN-IN-TAILS.txt"] = env.get_template("OPEN-IN-TAILS.txt").render(context).encode()
-    files["SHA256SUMS"] = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n"
-                                  for name, data in sorted(files.items())).encode()
+    files["SHA256SUMS"] = "".join(
+        f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())
+    ).encode()
     return files
 
 

@@ -42,12 +42,12 @@ def nginx_conf(root: str = DEFAULT_ROOT, listen: str = DEFAULT_LISTEN, mount: st
     location / {{
     }}"""
     else:
-        site = f"""    location = {mount.rstrip('/')} {{
+        site = f"""    location = {mount.rstrip("/")} {{
         return 301 {mount};
     }}
 
     location ^~ {mount} {{
-        alias {root.rstrip('/')}/;
+        alias {root.rstrip("/")}/;
         error_page 403 404 =404 {mount}404.html;
     }}"""
     return f"""# nginx server block for a kbsite site served as a Tor onion service.
@@ -86,7 +86,7 @@ server {{
 def torrc(listen: str = DEFAULT_LISTEN, hs_dir: str = DEFAULT_HS_DIR) -> str:
     return f"""## Tor onion service for a kbsite site. Append to /etc/tor/torrc, then
 ##   systemctl reload tor
-## and read the address with: cat {hs_dir.rstrip('/')}/hostname
+## and read the address with: cat {hs_dir.rstrip("/")}/hostname
 
 # tor keeps the service's private key here: back it up (it IS the address), never publish it.
 HiddenServiceDir {hs_dir}

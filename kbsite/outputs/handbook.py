@@ -20,14 +20,15 @@ from urllib.parse import unquote, urlsplit
 
 import jinja2
 import markdown
+from markdown import Markdown
 from markupsafe import Markup
 
+from ..content.model import Article, KnowledgeBase, slugify
 from ..site.markdown_ext import EXTERNAL_RE, KbExtension
-from ..content.model import Article, Category, KnowledgeBase, Tool, slugify
-from .pagenumbers import PARALLEL_MIN_ARTICLES, Numberer
-from .weasy import paused_gc
 from ..site.pages import GLOSSARY, TOOLS
 from ..site.render import Renderer
+from .pagenumbers import PARALLEL_MIN_ARTICLES, Numberer
+from .weasy import paused_gc
 
 FONTS = ("DejaVu Serif", "DejaVu Sans", "DejaVu Sans Mono")  # Debian fonts-dejavu-core/-extra
 
@@ -75,7 +76,7 @@ def anchor(src_uri: str, fragment: str, articles: dict[str, Article]) -> str | N
 class LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
     """Point every link and id of one article at places inside the book."""
 
-    def __init__(self, md: markdown.Markdown, book: HandbookRenderer):
+    def __init__(self, md: Markdown, book: HandbookRenderer):
         super().__init__(md)
         self.book = book
         self.article: Article | None = None
@@ -106,8 +107,11 @@ class LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
         path = unquote(parts.path)
         if path.endswith(".html"):
             path = path[:-5] + ".md"
-        target = (posixpath.normpath(posixpath.join(posixpath.dirname(article.src_uri), path))
-                  if path else article.src_uri)
+        target = (
+            posixpath.normpath(posixpath.join(posixpath.dirname(article.src_uri), path))
+            if path
+            else article.src_uri
+        )
         found = anchor(target, parts.fragment, self.book.articles)
         if found is None:
             _unwrap(parent, index, a)  # a page the book does not print: keep the words
@@ -132,7 +136,7 @@ class LinkExtension(markdown.Extension):
         self.book = book
         self.processor: LinkTreeprocessor | None = None
 
-    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown's API)
+    def extendMarkdown(self, md: Markdown) -> None:  # noqa: N802 (Markdown's API)
         # After toc (5) has given headings their ids, and after kbsite's glossary links (15).
         self.processor = LinkTreeprocessor(md, self.book)
         md.treeprocessors.register(self.processor, "kbsite-handbook-links", 2)
@@ -154,15 +158,14 @@ class HandbookRenderer(Renderer):
 
         return url
 
-    def markdown(self, extensions: list, configs: dict) -> markdown.Markdown:
+    def markdown(self, extensions: list, configs: dict) -> Markdown:
         """A fresh Markdown set up like the site's, plus glossary and in-book links."""
         site_exts = [e for e in extensions if not isinstance(e, (KbExtension, LinkExtension))]
         self.kb_ext = KbExtension(self.kb.glossary if self.glossary_links else [])
         self.link_ext = LinkExtension(self)
-        return markdown.Markdown(extensions=[*site_exts, self.kb_ext, self.link_ext],
-                                 extension_configs=configs)
+        return Markdown(extensions=[*site_exts, self.kb_ext, self.link_ext], extension_configs=configs)
 
-    def article_html(self, md: markdown.Markdown, article: Article) -> Markup:
+    def article_html(self, md: Markdown, article: Article) -> Markup:
         md.reset()
         # The same relative glossary URL as the site, so one link rule resolves it.
         depth = article.src_uri.count("/")
@@ -177,27 +180,37 @@ def edition(kb: KnowledgeBase) -> dt.datetime | None:
     """SOURCE_DATE_EPOCH when set, else the newest `updated` date (midnight UTC)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if epoch.isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
     newest = kb.edition_date()
-    return dt.datetime(newest.year, newest.month, newest.day, tzinfo=dt.timezone.utc) if newest else None
+    return dt.datetime(newest.year, newest.month, newest.day, tzinfo=dt.UTC) if newest else None
 
 
-def book_html(kb: KnowledgeBase, loader: jinja2.BaseLoader, *, description: str = "",
-              language: str = "en", extensions: list | None = None, configs: dict | None = None,
-              glossary_links: bool = True) -> str:
+def book_html(
+    kb: KnowledgeBase,
+    loader: jinja2.BaseLoader,
+    *,
+    description: str = "",
+    language: str = "en",
+    extensions: list | None = None,
+    configs: dict | None = None,
+    glossary_links: bool = True,
+) -> str:
     """The whole handbook as one HTML document (print CSS inlined)."""
     book = HandbookRenderer(kb, loader, glossary_links)
     md = book.markdown(extensions or [], configs or {})
-    chapters = [(c, [(a, book.article_html(md, a)) for a in kb.in_category(c)])
-                for c in kb.categories]
+    chapters = [(c, [(a, book.article_html(md, a)) for a in kb.in_category(c)]) for c in kb.categories]
     chapters = [(c, arts) for c, arts in chapters if arts]
     tools = [(t, kb.citing(t)) for t in sorted(kb.tools.values(), key=lambda t: t.name.lower())]
     when = edition(kb)
     return book._render(
-        "handbook/book.html", "index.md",
+        "handbook/book.html",
+        "index.md",
         title=f"{kb.site_name} — Handbook" if kb.site_name else "Handbook",
-        description=description, language=language, chapters=chapters,
-        tools=[(t, arts) for t, arts in tools if arts], terms=kb.glossary,
+        description=description,
+        language=language,
+        chapters=chapters,
+        tools=[(t, arts) for t, arts in tools if arts],
+        terms=kb.glossary,
         edition=when.date().isoformat() if when else "",
         created=when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else "",
         fonts=FONTS,
@@ -215,10 +228,15 @@ def render_pdf(html: str, base: Path, numberer: Numberer | None = None) -> tuple
 
 def config_html(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_links: bool = True) -> str:
     """The book's HTML for an MkDocs config that the kbsite plugin has set up."""
-    return book_html(kb, loader, description=config.site_description or "",
-                     language=config.theme.get("language") or "en",
-                     extensions=list(config.markdown_extensions), configs=dict(config.mdx_configs),
-                     glossary_links=glossary_links)
+    return book_html(
+        kb,
+        loader,
+        description=config.site_description or "",
+        language=config.theme.get("language") or "en",
+        extensions=list(config.markdown_extensions),
+        configs=dict(config.mdx_configs),
+        glossary_links=glossary_links,
+    )
 
 
 def build(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_links: bool = True) -> Handbook:

@@ -67,13 +67,14 @@ class Book:
         if not marks:
             raise ValueError("handbook: the book template marks no <!--sheet:ID--> starts")
         end = html.rindex("</body>")
-        self.head, self.tail = html[:marks[0].start()], html[end:]
+        self.head, self.tail = html[: marks[0].start()], html[end:]
         self.ids = [m.group(1) for m in marks]
         bounds = [m.start() for m in marks] + [end]
-        self.sheets = [html[a:b] for a, b in zip(bounds, bounds[1:])]
+        self.sheets = [html[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
         self.sheet_of = {name: i for i, s in enumerate(self.sheets) for name in ID_RE.findall(s)}
-        self.refs = [sorted({HREF_RE.search(t).group(1) for t in LINK_RE.findall(s) if HREF_RE.search(t)})
-                     for s in self.sheets]
+        self.refs = [
+            sorted({m.group(1) for t in LINK_RE.findall(s) if (m := HREF_RE.search(t))}) for s in self.sheets
+        ]
 
     def html(self, sheets: list[int], numbers: Callable[[str], str | None]) -> str:
         return self.head + "".join(fill(self.sheets[i], numbers) for i in sheets) + self.tail
@@ -81,6 +82,7 @@ class Book:
 
 def fill(html: str, numbers: Callable[[str], str | None]) -> str:
     """Write each link's page into its data-page; drop it where there is none to give."""
+
     def one(m: re.Match) -> str:
         tag = m.group(0)
         href = HREF_RE.search(tag)
@@ -133,8 +135,12 @@ class Numberer:
     there is a second core.
     """
 
-    def __init__(self, workers: int | None = None, bytes_per_page: int = BYTES_PER_PAGE,
-                 final_rounds: int = FINAL_ROUNDS):
+    def __init__(
+        self,
+        workers: int | None = None,
+        bytes_per_page: int = BYTES_PER_PAGE,
+        final_rounds: int = FINAL_ROUNDS,
+    ):
         self.bytes_per_page = bytes_per_page
         self.final_rounds = final_rounds
         if workers is None:
@@ -169,8 +175,12 @@ class Numberer:
             document = render(book.html(list(range(len(book.sheets))), numbers.get), base)
             log.debug("handbook: final layout done")
             _, found = _anchors(document)
-            moved = {name for sheet in book.refs for name in sheet
-                     if name in found and (name not in numbers or numbers[name] != str(found[name] + 1))}
+            moved = {
+                name
+                for sheet in book.refs
+                for name in sheet
+                if name in found and (name not in numbers or numbers[name] != str(found[name] + 1))
+            }
             if not moved:
                 return document
             log.info("handbook: %d page numbers moved in the final layout; laying out again", len(moved))
@@ -220,6 +230,7 @@ class Numberer:
         groups = [list(range(cut)), list(range(cut, n))] if self.pool and cut < n else [list(range(n))]
         future: Future | None = None
         if len(groups) == 2:
+            assert self.pool is not None
             future = self.pool.submit(layout, book.html(groups[1], placeholders), str(base))
         lay(groups[0], layout(book.html(groups[0], placeholders), str(base)))
         log.debug("handbook: first half of the sheets laid out")
@@ -233,7 +244,9 @@ class Numberer:
                 first.append(first[-1] + count[i])
             pages = {name: first[book.sheet_of[name]] + off for name, off in offset.items()}
             digits = {name: len(str(p)) for name, p in pages.items()}
-            wrong = [i for i in range(n) if any(used[i][name] != digits.get(name, 0) for name in book.refs[i])]
+            wrong = [
+                i for i in range(n) if any(used[i][name] != digits.get(name, 0) for name in book.refs[i])
+            ]
             if not wrong:
                 return pages
             log.info("handbook: %d sheets laid out again with more or fewer digits", len(wrong))

@@ -39,8 +39,9 @@ def render(html: str, base: Path):
     import weasyprint
 
     with paused_gc():
-        return weasyprint.HTML(string=html, base_url=f"file://{VIRTUAL_ROOT}/",
-                               url_fetcher=local_fetcher(base)).render()
+        return weasyprint.HTML(
+            string=html, base_url=f"file://{VIRTUAL_ROOT}/", url_fetcher=local_fetcher(base)
+        ).render()
 
 
 def local_fetcher(root: Path):

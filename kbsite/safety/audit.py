@@ -31,22 +31,53 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from html import parser as hp, unescape
+from html import parser as hp
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from . import policy
 
 AUDITED = (".html", ".htm", ".css", ".js", ".mjs", ".svg", ".xml")
 SERVER_ONLY_PAGES = {"404.html"}  # see the module docstring
-LOAD_ATTRS = {"src", "srcset", "poster", "action", "formaction", "ping", "background",
-              "manifest", "xlink:href", "lowsrc", "dynsrc", "longdesc", "codebase", "archive"}
+LOAD_ATTRS = {
+    "src",
+    "srcset",
+    "poster",
+    "action",
+    "formaction",
+    "ping",
+    "background",
+    "manifest",
+    "xlink:href",
+    "lowsrc",
+    "dynsrc",
+    "longdesc",
+    "codebase",
+    "archive",
+}
 # <link> rels that name a page a reader may go to, rather than something the browser fetches.
-NAV_RELS = {"alternate", "author", "bookmark", "canonical", "help", "license", "next", "prev",
-            "search", "tag", "me", "external", "nofollow", "noopener", "noreferrer"}
+NAV_RELS = {
+    "alternate",
+    "author",
+    "bookmark",
+    "canonical",
+    "help",
+    "license",
+    "next",
+    "prev",
+    "search",
+    "tag",
+    "me",
+    "external",
+    "nofollow",
+    "noopener",
+    "noreferrer",
+}
 # The Markdown-facing name of each kind of reference, for messages.
 CONTENT_IMAGE_TAGS = {"img", "source", "picture", "image"}
 EXECUTABLE_SCRIPT_TYPES = {"", "text/javascript", "application/javascript", "module", "module-shim"}
@@ -55,19 +86,31 @@ EXECUTABLE_SCRIPT_TYPES = {"", "text/javascript", "application/javascript", "mod
 # Keyed by output file pattern and exact string; the browser tests prove the silence.
 MATERIAL_BUNDLE = re.compile(r"^assets/javascripts/bundle\.[0-9a-f]+\.min\.js$")
 JS_ALLOWED = {
-    (MATERIAL_BUNDLE, "https://unpkg.com/resize-observer-polyfill"):
-        "loaded only when the browser lacks ResizeObserver (all current browsers have it)",
-    (MATERIAL_BUNDLE, "https://unpkg.com/mermaid@11/dist/mermaid.min.js"):
-        "loaded only for Mermaid diagrams, which kbsite does not enable",
-    (MATERIAL_BUNDLE, "https://api.github.com/repos/"):
-        "fetched only when repo_url is set, which kbsite refuses",
-    (MATERIAL_BUNDLE, "https://api.github.com/users/"):
-        "fetched only when repo_url is set, which kbsite refuses",
-    (re.compile(r"^assets/javascripts/workers/search\.[0-9a-f]+\.min\.js$"), "https://bit.ly/2s3ChXG"):
-        "text of a console warning, never requested",
+    (
+        MATERIAL_BUNDLE,
+        "https://unpkg.com/resize-observer-polyfill",
+    ): "loaded only when the browser lacks ResizeObserver (all current browsers have it)",
+    (
+        MATERIAL_BUNDLE,
+        "https://unpkg.com/mermaid@11/dist/mermaid.min.js",
+    ): "loaded only for Mermaid diagrams, which kbsite does not enable",
+    (
+        MATERIAL_BUNDLE,
+        "https://api.github.com/repos/",
+    ): "fetched only when repo_url is set, which kbsite refuses",
+    (
+        MATERIAL_BUNDLE,
+        "https://api.github.com/users/",
+    ): "fetched only when repo_url is set, which kbsite refuses",
+    (
+        re.compile(r"^assets/javascripts/workers/search\.[0-9a-f]+\.min\.js$"),
+        "https://bit.ly/2s3ChXG",
+    ): "text of a console warning, never requested",
 }
-NAMESPACE_URLS = re.compile(r"^https?://(www\.)?w3\.org/(1999/xhtml|2000/svg|1999/xlink|1998/Math/MathML"
-                            r"|XML/1998/namespace|2000/xmlns/?)$")
+NAMESPACE_URLS = re.compile(
+    r"^https?://(www\.)?w3\.org/(1999/xhtml|2000/svg|1999/xlink|1998/Math/MathML"
+    r"|XML/1998/namespace|2000/xmlns/?)$"
+)
 
 CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))\s*\)""", re.I)
 CSS_IMPORT = re.compile(r"""@import\s+(?:"([^"]*)"|'([^']*)')""", re.I)
@@ -110,8 +153,13 @@ def format_findings(findings: list[Finding]) -> str:
     return "\n".join([head, *(f.format() for f in findings)])
 
 
-def audit_site(site: Path, sources: Mapping[str, Source] | None = None, site_url: str = "",
-               skip: set[str] = frozenset(), earlier: list[Finding] = ()) -> list[Finding]:
+def audit_site(
+    site: Path,
+    sources: Mapping[str, Source] | None = None,
+    site_url: str = "",
+    skip: AbstractSet[str] = frozenset(),
+    earlier: Sequence[Finding] = (),
+) -> list[Finding]:
     """Audit every HTML, CSS, JS, SVG and XML file under `site`.
 
     Files in `skip` were audited already (from the text MkDocs wrote), with the
@@ -168,11 +216,19 @@ class _Checker:
         if scheme and scheme.group(1).lower() == "data":
             return
         if self._self_absolute(url):
-            self.add(what, url, "points into the site by an absolute address, which breaks on file:// "
-                     "and under a sub-path", "use a relative address")
+            self.add(
+                what,
+                url,
+                "points into the site by an absolute address, which breaks on file:// and under a sub-path",
+                "use a relative address",
+            )
         elif scheme or url.startswith("//"):
-            self.add(what, url, "loads from outside the site",
-                     "copy the file into the site (content/ or the theme) and refer to it relatively")
+            self.add(
+                what,
+                url,
+                "loads from outside the site",
+                "copy the file into the site (content/ or the theme) and refer to it relatively",
+            )
         elif not self._inside(url):
             self.add(what, url, "climbs out of the site folder", "refer to a file inside the site")
 
@@ -180,14 +236,25 @@ class _Checker:
         """A link a reader follows: other sites are fine, absolute self-links are not."""
         url = url.strip()
         if self._self_absolute(url):
-            fix = ("leave site_url unset in mkdocs.yml (MkDocs then writes no absolute canonical links)"
-                   if "canonical" in rel_attr.lower().split() else "use a relative link (to the .md file in Markdown)")
-            self.add(what, url, "points into the site by an absolute address, which breaks on file:// "
-                     "and under a sub-path", fix)
+            fix = (
+                "leave site_url unset in mkdocs.yml (MkDocs then writes no absolute canonical links)"
+                if "canonical" in rel_attr.lower().split()
+                else "use a relative link (to the .md file in Markdown)"
+            )
+            self.add(
+                what,
+                url,
+                "points into the site by an absolute address, which breaks on file:// and under a sub-path",
+                fix,
+            )
         elif SCHEME.match(url) and url.split(":", 1)[0].lower() in ("http", "https") or url.startswith("//"):
             if "noreferrer" not in rel_attr.lower().split():
-                self.add(what, url, "links to another site without rel=\"noreferrer\"",
-                         'add rel="noopener noreferrer" (Markdown links get it automatically)')
+                self.add(
+                    what,
+                    url,
+                    'links to another site without rel="noreferrer"',
+                    'add rel="noopener noreferrer" (Markdown links get it automatically)',
+                )
         elif not SCHEME.match(url) and not self._inside(url):
             self.add(what, url, "climbs out of the site folder", "link to a page inside the site")
 
@@ -223,11 +290,14 @@ class _Checker:
             url = m.group(1)
             if NAMESPACE_URLS.match(url):
                 continue
-            if any(pattern.match(self.rel) and url.startswith(allowed)
-                   for pattern, allowed in JS_ALLOWED):
+            if any(pattern.match(self.rel) and url.startswith(allowed) for pattern, allowed in JS_ALLOWED):
                 continue
-            self.add(where, url, "would be requested from outside the site",
-                     "bundle the file with the site and load it by a relative address")
+            self.add(
+                where,
+                url,
+                "would be requested from outside the site",
+                "bundle the file with the site and load it by a relative address",
+            )
 
 
 class _MarkupScanner(HTMLParser):
@@ -247,8 +317,12 @@ class _MarkupScanner(HTMLParser):
         _tokenize(self, text)
         # Redirect stubs and fragments without <head> are not pages a reader stays on.
         if self.page and "<head" in text.lower() and not (self.has_csp and self.has_referrer):
-            self.c.add("page", "", "lacks kbsite's Content-Security-Policy or referrer <meta>",
-                       'a custom overrides/main.html must {% extends "kb/base.html" %}')
+            self.c.add(
+                "page",
+                "",
+                "lacks kbsite's Content-Security-Policy or referrer <meta>",
+                'a custom overrides/main.html must {% extends "kb/base.html" %}',
+            )
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k.lower(): v or "" for k, v in attrs}
@@ -267,11 +341,19 @@ class _MarkupScanner(HTMLParser):
             elif name == "style":
                 self.c.css(value, f"<{tag} style>")
                 if self.page:
-                    self.c.add(f"<{tag} style>", value[:60], "is an inline style, which the page's "
-                               "Content-Security-Policy blocks", "move it into a stylesheet")
+                    self.c.add(
+                        f"<{tag} style>",
+                        value[:60],
+                        "is an inline style, which the page's Content-Security-Policy blocks",
+                        "move it into a stylesheet",
+                    )
             elif name.startswith("on") and self.page and len(name) > 2:
-                self.c.add(f"<{tag} {name}>", value[:60], "is an inline event handler, which the page's "
-                           "Content-Security-Policy blocks", "move it into a script file")
+                self.c.add(
+                    f"<{tag} {name}>",
+                    value[:60],
+                    "is an inline event handler, which the page's Content-Security-Policy blocks",
+                    "move it into a script file",
+                )
         if tag == "meta":
             equiv = a.get("http-equiv", "").lower()
             if equiv == "refresh":
@@ -299,14 +381,22 @@ class _MarkupScanner(HTMLParser):
         if self.in_style:
             self.c.css(data, "<style>")
             if self.page and data.strip():
-                self.c.add("<style>", data.strip()[:60], "is an inline style, which the page's "
-                           "Content-Security-Policy blocks", "move it into a stylesheet")
+                self.c.add(
+                    "<style>",
+                    data.strip()[:60],
+                    "is an inline style, which the page's Content-Security-Policy blocks",
+                    "move it into a stylesheet",
+                )
         elif self.script is not None:
             if self.script in EXECUTABLE_SCRIPT_TYPES:
                 self.c.js(data, "inline <script> URL string")
                 if self.page and data.strip():
-                    self.c.add("<script>", data.strip()[:60], "is an inline script, which the page's "
-                               "Content-Security-Policy blocks", "move it into a script file")
+                    self.c.add(
+                        "<script>",
+                        data.strip()[:60],
+                        "is an inline script, which the page's Content-Security-Policy blocks",
+                        "move it into a script file",
+                    )
 
     def handle_pi(self, data: str) -> None:
         if data.lower().startswith("xml-stylesheet"):
@@ -339,9 +429,13 @@ def _tokenize(scanner: HTMLParser, text: str) -> None:
             if text[i] == "\n":
                 i += 1  # a line break between tags: text the audit does not read
             if line is not None and i >= line[1]:
-                chunk = text[line[0]:line[1]]
-                if (i == line[1] and len(chunk) < 400 and len(scanner.c.findings) == line[2]
-                        and not _STATEFUL_TEXT.search(chunk)):  # short lines repeat; prose does not
+                chunk = text[line[0] : line[1]]
+                if (
+                    i == line[1]
+                    and len(chunk) < 400
+                    and _found(scanner) == line[2]
+                    and not _STATEFUL_TEXT.search(chunk)
+                ):  # short lines repeat; prose does not
                     clean.add((where, chunk))
                 line = None
             if line is None and i < n and (i == 0 or text[i - 1] == "\n"):
@@ -350,7 +444,7 @@ def _tokenize(scanner: HTMLParser, text: str) -> None:
                 if (where, text[i:e]) in clean:
                     i = e
                     continue
-                line = (i, e, len(scanner.c.findings))
+                line = (i, e, _found(scanner))
             if i >= n:
                 return
         if cdata is not None:  # inside <script> or <style>: raw text up to its end tag
@@ -378,7 +472,7 @@ def _tokenize(scanner: HTMLParser, text: str) -> None:
             k = text.find(">", j + 2)
             if k < 0:
                 return
-            scanner.handle_pi(text[j + 2:k])
+            scanner.handle_pi(text[j + 2 : k])
             i = k + 1
         elif text.startswith("<![", j):
             k = text.find("]]>", j + 3)
@@ -392,18 +486,23 @@ def _tokenize(scanner: HTMLParser, text: str) -> None:
             i = j + 1
 
 
+def _found(scanner) -> int:
+    """How many findings the audit's scanner has so far (a test's plain HTMLParser has none)."""
+    return len(scanner.c.findings)
+
+
 def _start_tag(scanner: HTMLParser, text: str, i: int) -> int:
     """html.parser's parse_starttag and check_for_whole_start_tag, on the whole text."""
     clean = getattr(scanner, "clean", None)  # a test's plain HTMLParser has no memory
     where = getattr(scanner, "where", None)
     gt = text.find(">", i)
-    if clean is not None and gt >= 0 and (where, text[i:gt + 1]) in clean:
+    if clean is not None and gt >= 0 and (where, text[i : gt + 1]) in clean:
         # The same text up to this ">" parsed as one whole, clean tag before; the
         # parser's result depends only on it, so it is that tag again.
         return gt + 1
-    m = hp.locatestarttagend_tolerant.match(text, i)
+    m = hp.locatestarttagend_tolerant.match(text, i)  # type: ignore[attr-defined]  # private, stable since 3.x
     j = m.end() if m else i
-    nxt = text[j:j + 1]
+    nxt = text[j : j + 1]
     if nxt == ">":
         endpos = j + 1
     elif nxt == "/" and text.startswith("/>", j):
@@ -413,12 +512,12 @@ def _start_tag(scanner: HTMLParser, text: str, i: int) -> int:
     else:
         endpos = j if j > i else i + 1
     key = (where, text[i:endpos])
-    match = hp.tagfind_tolerant.match(text, i + 1)
+    match = hp.tagfind_tolerant.match(text, i + 1)  # type: ignore[attr-defined]  # private, stable since 3.x
     k = match.end()
     tag = match.group(1).lower()
     attrs: list[tuple[str, str | None]] = []
     while k < endpos:
-        a = hp.attrfind_tolerant.match(text, k)
+        a = hp.attrfind_tolerant.match(text, k)  # type: ignore[attr-defined]  # private, stable since 3.x
         if not a:
             break
         name, rest, value = a.group(1, 2, 3)
@@ -433,7 +532,7 @@ def _start_tag(scanner: HTMLParser, text: str, i: int) -> int:
     end = text[k:endpos].strip()
     if end not in (">", "/>"):
         return endpos  # not a tag after all: text, which the audit does not read
-    found = len(scanner.c.findings) if clean is not None else 0
+    found = _found(scanner) if clean is not None else 0
     if end.endswith("/>"):
         scanner.handle_startendtag(tag, attrs)
     else:
@@ -442,7 +541,7 @@ def _start_tag(scanner: HTMLParser, text: str, i: int) -> int:
         # Browsers ignore the "/" of <script/>: what follows is script text, so it is read
         # as such (HTMLParser hands it over as plain text, which the scanner read the same way).
         scanner.set_cdata_mode(tag)
-    if clean is not None and tag not in _STATEFUL and len(scanner.c.findings) == found and endpos == gt + 1:
+    if clean is not None and tag not in _STATEFUL and _found(scanner) == found and endpos == gt + 1:
         clean.add(key)
     return endpos
 
@@ -458,7 +557,9 @@ def _locate(finding: Finding, sources: Mapping[str, Source]) -> Finding:
     for n, line in enumerate(source.text.splitlines(), start=1):
         if finding.url in line:
             fix = finding.fix
-            if finding.what.split()[0].strip("<") in CONTENT_IMAGE_TAGS and finding.problem.startswith("loads"):
+            if finding.what.split()[0].strip("<") in CONTENT_IMAGE_TAGS and finding.problem.startswith(
+                "loads"
+            ):
                 fix = "download it into content/ (beside the article) and refer to it relatively"
             return Finding(finding.output, finding.what, finding.url, finding.problem, fix, source.path, n)
     return finding
@@ -472,6 +573,8 @@ def check_config(config: Mapping) -> list[str]:
     plugins: Iterable[str] = config.get("plugins") or {}
     for name in ("material/offline", "offline", "material/privacy", "privacy"):
         if name in plugins:
-            problems.append(f"remove the '{name}' plugin: it adds scripts from unpkg.com; "
-                            "kbsite makes the site offline by itself")
+            problems.append(
+                f"remove the '{name}' plugin: it adds scripts from unpkg.com; "
+                "kbsite makes the site offline by itself"
+            )
     return problems

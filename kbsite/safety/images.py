@@ -50,8 +50,7 @@ def strip(data: bytes, name: str) -> bytes:
         return _strip_svg(data)
     kind = _sniff(data)
     if kind is None:
-        raise ImageMetadataError("not a JPEG, PNG, GIF or WebP image (unknown or damaged file)",
-                                 _DAMAGED)
+        raise ImageMetadataError("not a JPEG, PNG, GIF or WebP image (unknown or damaged file)", _DAMAGED)
     _metadata_left(data)  # the source must decode before it is cut apart
     try:
         cleaned = {"jpeg": _strip_jpeg, "png": _strip_png, "gif": _strip_gif, "webp": _strip_webp}[kind](data)
@@ -124,6 +123,7 @@ def _metadata_left(data: bytes) -> list[str]:
 
 # --- JPEG: keep the image segments, JFIF, ICC colour profile and Adobe colour info.
 
+
 def _keep_jpeg_segment(marker: int, body: bytes) -> bool:
     if marker == 0xE0:
         return body.startswith(b"JFIF\0")  # not JFXX: it holds a thumbnail
@@ -147,14 +147,14 @@ def _strip_jpeg(data: bytes) -> bytes:
             pos += 1
             continue
         if marker == 0xD9 or 0xD0 <= marker <= 0xD7 or marker == 0x01:
-            out += data[pos:pos + 2]
+            out += data[pos : pos + 2]
             pos += 2
             if marker == 0xD9:
                 break
             continue
-        (length,) = struct.unpack(">H", data[pos + 2:pos + 4])
+        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
         end = pos + 2 + length
-        if _keep_jpeg_segment(marker, data[pos + 4:end]):
+        if _keep_jpeg_segment(marker, data[pos + 4 : end]):
             out += data[pos:end]
         pos = end
         if marker == 0xDA:  # entropy-coded data runs to the next real marker
@@ -177,22 +177,42 @@ def _upright_jpeg(im: Image.Image) -> bytes:
     upright = ImageOps.exif_transpose(im)
     buf = io.BytesIO()
     icc = im.info.get("icc_profile")
-    upright.save(buf, "JPEG", quality=95, subsampling=0, optimize=True,
-                 **({"icc_profile": icc} if icc else {}))
+    upright.save(
+        buf, "JPEG", quality=95, subsampling=0, optimize=True, **({"icc_profile": icc} if icc else {})
+    )
     return _strip_jpeg(buf.getvalue())
 
 
 # --- PNG: keep the chunks that draw the image; text, EXIF and time go.
 
-_PNG_KEEP = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"cHRM", b"gAMA", b"iCCP", b"sBIT",
-             b"sRGB", b"cICP", b"mDCV", b"cLLI", b"bKGD", b"hIST", b"pHYs", b"sPLT",
-             b"acTL", b"fcTL", b"fdAT"}
+_PNG_KEEP = {
+    b"IHDR",
+    b"PLTE",
+    b"IDAT",
+    b"IEND",
+    b"tRNS",
+    b"cHRM",
+    b"gAMA",
+    b"iCCP",
+    b"sBIT",
+    b"sRGB",
+    b"cICP",
+    b"mDCV",
+    b"cLLI",
+    b"bKGD",
+    b"hIST",
+    b"pHYs",
+    b"sPLT",
+    b"acTL",
+    b"fcTL",
+    b"fdAT",
+}
 
 
 def _strip_png(data: bytes) -> bytes:
     out, pos = bytearray(data[:8]), 8
     while pos + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
         end = pos + 12 + length
         if kind in _PNG_KEEP:
             out += data[pos:end]
@@ -206,10 +226,11 @@ def _strip_png(data: bytes) -> bytes:
 
 # --- WebP: drop the EXIF and XMP chunks and their flags.
 
+
 def _strip_webp(data: bytes) -> bytes:
     chunks, pos = [], 12
     while pos + 8 <= len(data):
-        kind, length = struct.unpack("<4sI", data[pos:pos + 8])
+        kind, length = struct.unpack("<4sI", data[pos : pos + 8])
         end = pos + 8 + length + (length & 1)
         chunk = data[pos:end]
         if kind == b"VP8X":
@@ -223,6 +244,7 @@ def _strip_webp(data: bytes) -> bytes:
 
 
 # --- GIF: drop comment blocks and application blocks other than animation looping.
+
 
 def _gif_sub_blocks(data: bytes, pos: int) -> int:
     while data[pos]:
@@ -242,7 +264,7 @@ def _strip_gif(data: bytes) -> bytes:
         if block == 0x21:
             label = data[pos + 1]
             end = _gif_sub_blocks(data, pos + 2)
-            app = data[pos + 3:pos + 14] if label == 0xFF else b""
+            app = data[pos + 3 : pos + 14] if label == 0xFF else b""
             if label != 0xFE and (label != 0xFF or app in (b"NETSCAPE2.0", b"ANIMEXTS1.0")):
                 out += data[pos:end]
             pos = end
@@ -260,9 +282,11 @@ def _strip_gif(data: bytes) -> bytes:
 # --- SVG: drop <metadata>, comments, and editor namespaces (they hold file paths).
 
 _SVG = "http://www.w3.org/2000/svg"
-_EDITOR_NS = re.compile(r"^\{(http://(sodipodi\.sourceforge\.net|www\.inkscape\.org|purl\.org/dc|"
-                        r"creativecommons\.org|web\.resource\.org/cc|www\.w3\.org/1999/02/22-rdf|"
-                        r"ns\.adobe\.com|www\.bohemiancoding\.com)[^}]*)\}")
+_EDITOR_NS = re.compile(
+    r"^\{(http://(sodipodi\.sourceforge\.net|www\.inkscape\.org|purl\.org/dc|"
+    r"creativecommons\.org|web\.resource\.org/cc|www\.w3\.org/1999/02/22-rdf|"
+    r"ns\.adobe\.com|www\.bohemiancoding\.com)[^}]*)\}"
+)
 _EXTERNAL = re.compile(r"^\s*(file:|/|[a-zA-Z]:\\)")
 
 
@@ -284,6 +308,10 @@ def _strip_svg(data: bytes) -> bytes:
                 if _EXTERNAL.match(parent.attrib[attr]):
                     raise ImageMetadataError(
                         f"it links to a file outside the site ({parent.attrib[attr][:60]})",
-                        "embed the linked image or copy it into content/ and link it relatively")
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8",
-                                                                     xml_declaration=False) + b"\n"
+                        "embed the linked image or copy it into content/ and link it relatively",
+                    )
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n'
+        + ET.tostring(root, encoding="utf-8", xml_declaration=False)
+        + b"\n"
+    )

@@ -7,20 +7,53 @@ and the `kbsite serve` preview both send these headers.
 from __future__ import annotations
 
 # Everything the site loads comes from its own folder; nothing may frame it.
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-       "form-action 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'none'"
+)
 
 # Every feature a browser lets a page ask for, denied to all origins.
 DENIED_FEATURES = (
-    "accelerometer", "ambient-light-sensor", "autoplay", "battery", "bluetooth",
-    "browsing-topics", "camera", "clipboard-read", "clipboard-write", "display-capture",
-    "document-domain", "encrypted-media", "fullscreen", "gamepad", "geolocation", "gyroscope",
-    "hid", "identity-credentials-get", "idle-detection", "interest-cohort", "keyboard-map",
-    "local-fonts", "magnetometer", "microphone", "midi", "otp-credentials", "payment",
-    "picture-in-picture", "publickey-credentials-create", "publickey-credentials-get",
-    "screen-wake-lock", "serial", "speaker-selection", "storage-access", "sync-xhr", "usb",
-    "web-share", "window-management", "xr-spatial-tracking",
+    "accelerometer",
+    "ambient-light-sensor",
+    "autoplay",
+    "battery",
+    "bluetooth",
+    "browsing-topics",
+    "camera",
+    "clipboard-read",
+    "clipboard-write",
+    "display-capture",
+    "document-domain",
+    "encrypted-media",
+    "fullscreen",
+    "gamepad",
+    "geolocation",
+    "gyroscope",
+    "hid",
+    "identity-credentials-get",
+    "idle-detection",
+    "interest-cohort",
+    "keyboard-map",
+    "local-fonts",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "otp-credentials",
+    "payment",
+    "picture-in-picture",
+    "publickey-credentials-create",
+    "publickey-credentials-get",
+    "screen-wake-lock",
+    "serial",
+    "speaker-selection",
+    "storage-access",
+    "sync-xhr",
+    "usb",
+    "web-share",
+    "window-management",
+    "xr-spatial-tracking",
 )
 PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in DENIED_FEATURES)
 
@@ -52,8 +85,15 @@ MEDIA_TYPES: dict[str, str] = {
     ".woff2": "font/woff2",
     ".xml": "application/xml",
 }
-TEXT_TYPES = {"text/css", "text/html", "text/javascript", "text/plain", "application/json",
-              "application/xml", "image/svg+xml"}
+TEXT_TYPES = {
+    "text/css",
+    "text/html",
+    "text/javascript",
+    "text/plain",
+    "application/json",
+    "application/xml",
+    "image/svg+xml",
+}
 
 
 def content_type(name: str) -> str:
@@ -61,6 +101,7 @@ def content_type(name: str) -> str:
     dot = name.rfind(".")
     media = MEDIA_TYPES.get(name[dot:].lower() if dot >= 0 else "", "application/octet-stream")
     return f"{media}; charset=utf-8" if media in TEXT_TYPES else media
+
 
 # Pages carry the policy in a <meta> element too, so it holds from file:// and on any
 # server. Browsers ignore frame-ancestors (and report-uri, sandbox) there and log an

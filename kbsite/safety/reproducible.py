@@ -22,7 +22,7 @@ def default_source_date_epoch(kb: KnowledgeBase) -> None:
     """
     edition = kb.edition_date()
     if "SOURCE_DATE_EPOCH" not in os.environ and edition is not None:
-        midnight = dt.datetime.combine(edition, dt.time(), tzinfo=dt.timezone.utc)
+        midnight = dt.datetime.combine(edition, dt.time(), tzinfo=dt.UTC)
         os.environ["SOURCE_DATE_EPOCH"] = str(int(midnight.timestamp()))
 
 

@@ -16,8 +16,10 @@ import re
 
 _KEEP = re.compile(r"(<(pre|textarea)\b.*?</\2>)", re.S | re.I)
 _BREAK = re.compile(r"\n[\n\t\r\f\v ]+")
-_ENTRY = re.compile(r'<li class="md-nav__item">\s*<a href="([^"<>]*)" class="md-nav__link">\s*'
-                    r'<span class="md-ellipsis">\s*([^<>]*?)\s*</span>\s*</a>\s*</li>')
+_ENTRY = re.compile(
+    r'<li class="md-nav__item">\s*<a href="([^"<>]*)" class="md-nav__link">\s*'
+    r'<span class="md-ellipsis">\s*([^<>]*?)\s*</span>\s*</a>\s*</li>'
+)
 
 
 def squeeze(html: str) -> str:

@@ -51,7 +51,7 @@ class KbTreeprocessor(Treeprocessor):
 
     def _split(self, parent: etree.Element, text: str | None, index: int) -> str | None:
         """Turn the first use of each term in `text` into a link inserted at `index`."""
-        if not text:
+        if not text or self.ext.pattern is None:
             return text
         pieces: list[tuple[str, str, str]] = []  # (text before, word, anchor)
         pos = 0

@@ -26,7 +26,9 @@ class _Standin:
     the same relative links, but equal to no navigation entry."""
 
     def __init__(self, page: Page):
-        self.url, self.toc, self.meta, self.title = page.url, [], {}, page.title
+        self.url, self.title = page.url, page.title
+        self.toc: list = []
+        self.meta: dict = {}
 
 
 class Slot:
@@ -39,11 +41,13 @@ class Slot:
         if key and self.html is None:
             # Render the category open but without a current page.
             section = page.parent
+            assert section is not None  # a key is given only to pages in a category
             page.active = False
             section.active = True
 
     def store(self, html: str) -> str:
         # Squeezed once here, not in every page of the category (kbsite/htmlsize.py).
+        assert self.key is not None
         self.cache.trees[self.key] = self.html = squeeze(html)
         self.page.active = True
         return ""
@@ -56,7 +60,7 @@ class Slot:
         start, end = html.rfind("<li", 0, at), html.find("</li>", at)
         if at < 0 or start < 0 or end < 0:
             raise ValueError(f"kbsite: {self.page.file.src_uri} is missing from the cached navigation")
-        return Markup(html[:start] + own_entry.strip() + html[end + len("</li>"):])
+        return Markup(html[:start] + own_entry.strip() + html[end + len("</li>") :])
 
 
 class NavCache:

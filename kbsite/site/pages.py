@@ -9,7 +9,12 @@ from typing import Any
 from ..content.model import KnowledgeBase, sort_key
 
 HOME, AZ, GLOSSARY, MISUNDERSTANDINGS, CHECKLISTS, TOOLS = (
-    "index.md", "a-z.md", "glossary.md", "misunderstandings.md", "checklists.md", "tools/index.md",
+    "index.md",
+    "a-z.md",
+    "glossary.md",
+    "misunderstandings.md",
+    "checklists.md",
+    "tools/index.md",
 )
 
 
@@ -25,30 +30,57 @@ class GeneratedPage:
 def generated_pages(kb: KnowledgeBase) -> list[GeneratedPage]:
     counts = {c.id: len(kb.in_category(c)) for c in kb.categories}
     pages = [
-        GeneratedPage(HOME, kb.site_name or "Home", "kb/home.html",
-                      {"counts": counts, "recent": kb.recently_updated()}),
+        GeneratedPage(
+            HOME, kb.site_name or "Home", "kb/home.html", {"counts": counts, "recent": kb.recently_updated()}
+        ),
     ]
     for c in kb.categories:
-        pages.append(GeneratedPage(c.src_uri, category_title(c), "kb/category.html",
-                                   {"category": c, "articles": kb.in_category(c)}))
-    by_letter = groupby(sorted(kb.articles, key=lambda a: sort_key(a.title)),
-                        key=lambda a: (sort_key(a.title)[:1] or "#").upper())
+        pages.append(
+            GeneratedPage(
+                c.src_uri,
+                category_title(c),
+                "kb/category.html",
+                {"category": c, "articles": kb.in_category(c)},
+            )
+        )
+    by_letter = groupby(
+        sorted(kb.articles, key=lambda a: sort_key(a.title)),
+        key=lambda a: (sort_key(a.title)[:1] or "#").upper(),
+    )
     pages += [
-        GeneratedPage(AZ, "A–Z index", "kb/a-z.html",
-                      {"letters": [(letter, list(group)) for letter, group in by_letter]}),
-        GeneratedPage(TOOLS, "Tools", "kb/tools.html",
-                      {"tools": [(t, kb.citing(t)) for t in kb.tools.values()]}),
+        GeneratedPage(
+            AZ,
+            "A–Z index",
+            "kb/a-z.html",
+            {"letters": [(letter, list(group)) for letter, group in by_letter]},
+        ),
+        GeneratedPage(
+            TOOLS, "Tools", "kb/tools.html", {"tools": [(t, kb.citing(t)) for t in kb.tools.values()]}
+        ),
         GeneratedPage(GLOSSARY, "Glossary", "kb/glossary.html", {"terms": kb.glossary}),
-        GeneratedPage(MISUNDERSTANDINGS, "Common misunderstandings", "kb/misunderstandings.html",
-                      {"groups": _rows_by_article(kb, "misunderstandings")}),
-        GeneratedPage(CHECKLISTS, "Checklists", "kb/checklists.html",
-                      {"groups": _rows_by_article(kb, "checks")}),
+        GeneratedPage(
+            MISUNDERSTANDINGS,
+            "Common misunderstandings",
+            "kb/misunderstandings.html",
+            {"groups": _rows_by_article(kb, "misunderstandings")},
+        ),
+        GeneratedPage(
+            CHECKLISTS, "Checklists", "kb/checklists.html", {"groups": _rows_by_article(kb, "checks")}
+        ),
     ]
     for tool in kb.tools.values():
-        pages.append(GeneratedPage(tool.src_uri, tool.name, "kb/tool.html",
-                                   {"tool": tool, "citations": [(a, c.why) for a in kb.citing(tool)
-                                                                for c in a.tools if c.tool is tool]},
-                                   in_nav=False))
+        pages.append(
+            GeneratedPage(
+                tool.src_uri,
+                tool.name,
+                "kb/tool.html",
+                {
+                    "tool": tool,
+                    "citations": [(a, c.why) for a in kb.citing(tool) for c in a.tools if c.tool is tool],
+                },
+                in_nav=False,
+            )
+        )
     return pages
 
 
@@ -67,7 +99,14 @@ def nav(kb: KnowledgeBase, extra_pages: list[str]) -> list:
     for c in kb.categories:
         # Titles given here, not read from the pages: a build process may skip reading
         # the pages the other renders (kbsite.site.parallel). The same titles as the pages'.
-        items.append({c.title: [{category_title(c): c.src_uri}, *({a.title: a.src_uri} for a in kb.in_category(c))]})
-    items += [{"A–Z index": AZ}, {"Tools": TOOLS}, {"Glossary": GLOSSARY},
-              {"Common misunderstandings": MISUNDERSTANDINGS}, {"Checklists": CHECKLISTS}]
+        items.append(
+            {c.title: [{category_title(c): c.src_uri}, *({a.title: a.src_uri} for a in kb.in_category(c))]}
+        )
+    items += [
+        {"A–Z index": AZ},
+        {"Tools": TOOLS},
+        {"Glossary": GLOSSARY},
+        {"Common misunderstandings": MISUNDERSTANDINGS},
+        {"Checklists": CHECKLISTS},
+    ]
     return items + sorted(extra_pages)

@@ -64,7 +64,7 @@ class Split:
         # A contiguous run in folder order: whole categories mostly stay in one process,
         # so each renders fewer cached navigation trees (kbsite.site.navcache).
         ordered = sorted(articles)
-        self.child_pages = set(ordered[:round(len(ordered) * CHILD_SHARE)])  # src_uris the child renders
+        self.child_pages = set(ordered[: round(len(ordered) * CHILD_SHARE)])  # src_uris the child renders
         self.is_child = False
         self.pid = 0
         self.fd = -1
@@ -125,6 +125,7 @@ class Split:
         child's with the empty template, so MkDocs lists them but writes nothing."""
         for src_uri, inclusion in self.excluded.items():
             file = files.get_file_from_path(src_uri)
+            assert file is not None and file.page is not None
             file.inclusion = inclusion
             file.page.meta["template"] = SKIP_TEMPLATE
         self.excluded = {}
@@ -163,7 +164,7 @@ class Split:
         self.pid = 0
         self._unquiet()
         gc.unfreeze()
-        report = pickle.loads(data) if data else {"ok": False, "records": []}
+        report: dict = pickle.loads(data) if data else {"ok": False, "records": []}
         for name, level, message in report["records"]:
             logging.getLogger(name).log(level, "%s", message)
         report["ok"] = report["ok"] and status == 0
@@ -186,8 +187,10 @@ class Split:
 def anchors_of(pages) -> dict[str, Any]:
     """What the parent needs to check links between the halves: each page's anchors and links."""
     return {
-        p.file.src_uri: (sorted(p.present_anchor_ids or ()),
-                         {to.src_uri: links for to, links in (p.links_to_anchors or {}).items()})
+        p.file.src_uri: (
+            sorted(p.present_anchor_ids or ()),
+            {to.src_uri: links for to, links in (p.links_to_anchors or {}).items()},
+        )
         for p in pages
     }
 
@@ -195,16 +198,21 @@ def anchors_of(pages) -> dict[str, Any]:
 def check_anchors_between(files: Files, child_pages: set[str], child_anchors: dict, log_level: int) -> None:
     """Check the anchor links from one half into the other, with MkDocs' own messages."""
     for src, (anchors, links) in child_anchors.items():
-        page = files.get_file_from_path(src).page
-        page.present_anchor_ids = set(anchors)
-        page.links_to_anchors = {files.get_file_from_path(to): ln for to, ln in links.items()}
+        child = files.get_file_from_path(src)
+        assert child is not None and child.page is not None
+        child.page.present_anchor_ids = set(anchors)
+        child.page.links_to_anchors = {
+            target: ln for to, ln in links.items() if (target := files.get_file_from_path(to)) is not None
+        }
     for file in files.documentation_pages():
         page = file.page
         if page is None or not page.links_to_anchors:
             continue
         own = file.src_uri in child_pages
         everything = page.links_to_anchors
-        page.links_to_anchors = {to: ln for to, ln in everything.items() if (to.src_uri in child_pages) != own}
+        page.links_to_anchors = {
+            to: ln for to, ln in everything.items() if (to.src_uri in child_pages) != own
+        }
         try:
             page.validate_anchor_links(files=files, log_level=log_level)
         finally:

@@ -8,27 +8,24 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
-from mkdocs.utils import get_relative_url
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
+from mkdocs.utils import get_relative_url
 
-from ..safety import audit
-from ..outputs import handbook
-from ..safety import images
 from ..content import load
-from . import parallel
-from ..safety import policy
-from ..safety import reproducible
-from ..safety.audit_pool import InlineAuditor, PageAuditor
-from .config import KbConfig
 from ..content.errors import ContentErrors
-from .markdown_ext import KbExtension
 from ..content.model import KnowledgeBase
+from ..outputs import handbook
+from ..safety import audit, images, policy, reproducible
+from ..safety.audit_pool import InlineAuditor, PageAuditor
+from . import parallel
+from .config import KbConfig
+from .htmlsize import squeeze
+from .markdown_ext import KbExtension
 from .navcache import NavCache
-from .pages import GLOSSARY, HOME, GeneratedPage, generated_pages, nav
+from .pages import GLOSSARY, HOME, generated_pages, nav
 from .render import Renderer, page_url
 from .search import INDEX_DIR, shards
-from .htmlsize import squeeze
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 log = logging.getLogger("mkdocs.plugins.kbsite")
@@ -45,16 +42,20 @@ class KbPlugin(BasePlugin[KbConfig]):
 
     def on_config(self, config):
         if config.use_directory_urls:
-            raise PluginError("kbsite: set `use_directory_urls: false` in mkdocs.yml "
-                              "(pages must open from file:// and under any path)")
+            raise PluginError(
+                "kbsite: set `use_directory_urls: false` in mkdocs.yml "
+                "(pages must open from file:// and under any path)"
+            )
         try:
             self.kb = load.load(Path(config.docs_dir), config.site_name)
         except ContentErrors as exc:
             raise PluginError(exc.format()) from exc
         problems = audit.check_config(config)
         if problems:
-            raise PluginError("kbsite: mkdocs.yml would make pages load from other sites:\n"
-                              + "\n".join(f"  - {p}" for p in problems))
+            raise PluginError(
+                "kbsite: mkdocs.yml would make pages load from other sites:\n"
+                + "\n".join(f"  - {p}" for p in problems)
+            )
         if config.theme["font"] is not False:
             config.theme["font"] = False  # Material's default loads Google Fonts; use system fonts
         reproducible.default_source_date_epoch(self.kb)
@@ -89,8 +90,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         for file in list(files):
             # Data files and the handbook's print CSS are inputs, not pages to publish;
             # Material's lunr languages serve only its own search plugin's worker.
-            if (file.src_uri.startswith((load.DATA_DIR + "/", *unused))
-                    or _is_print_asset(file, config)):
+            if file.src_uri.startswith((load.DATA_DIR + "/", *unused)) or _is_print_asset(file, config):
                 files.remove(file)
         try:
             images.clean_files(files, config)
@@ -102,10 +102,14 @@ class KbPlugin(BasePlugin[KbConfig]):
         for n, text in enumerate(self.search_parts):
             files.append(File.generated(config, f"{INDEX_DIR}/index-{n}.js", content=text))
         for page in self.generated.values():
-            files.append(File.generated(
-                config, page.src_uri, content=f"---\ntitle: {page.title!r}\n---\n",
-                inclusion=InclusionLevel.INCLUDED if page.in_nav else InclusionLevel.NOT_IN_NAV,
-            ))
+            files.append(
+                File.generated(
+                    config,
+                    page.src_uri,
+                    content=f"---\ntitle: {page.title!r}\n---\n",
+                    inclusion=InclusionLevel.INCLUDED if page.in_nav else InclusionLevel.NOT_IN_NAV,
+                )
+            )
         return files
 
     # Last, once the navigation is final: from here on two processes may share the pages.
@@ -114,12 +118,16 @@ class KbPlugin(BasePlugin[KbConfig]):
         # Home, category and other top-level pages: the text links mark them as current.
         self.top_urls = {p.url for p in nav.pages if p.parent is None or p.is_index}
         # Output path -> Markdown file, to name the source line of an audit finding.
-        self.page_files: dict[str, File] = {f.dest_uri: f for f in files.documentation_pages()
-                                            if f.src_uri not in self.generated}
+        self.page_files: dict[str, File] = {
+            f.dest_uri: f for f in files.documentation_pages() if f.src_uri not in self.generated
+        }
         if self.config.parallel and parallel.possible(config, self.serving):
             self.split = parallel.Split(list(self.articles))
-            log.info("kbsite: a second process renders %d of %d articles",
-                     len(self.split.child_pages), len(self.articles))
+            log.info(
+                "kbsite: a second process renders %d of %d articles",
+                len(self.split.child_pages),
+                len(self.articles),
+            )
             self.split.fork()
             # Articles and generated pages have their titles in the navigation: no need to read them.
             self.split.exclude(files, titled={*self.articles, *self.generated})
@@ -210,16 +218,22 @@ class KbPlugin(BasePlugin[KbConfig]):
             return
         split, child_pages = self.split, self.split.child_pages
         if split.is_child:
+            assert self.page_auditor is not None
             mine = [f.page for f in self.files.documentation_pages() if f.src_uri in child_pages]
-            split.finish_child(True, findings=self.page_auditor.findings(), audited=self.page_auditor.audited,
-                               anchors=parallel.anchors_of(mine))
+            split.finish_child(
+                True,
+                findings=self.page_auditor.findings(),
+                audited=self.page_auditor.audited,
+                anchors=parallel.anchors_of(mine),
+            )
         report = split.collect()
         self.split = None
         if not report["ok"]:
             raise PluginError("kbsite: the second build process failed (see the messages above)")
         self.child_report = report
-        parallel.check_anchors_between(self.files, child_pages, report["anchors"],
-                                       config.validation.links.anchors)
+        parallel.check_anchors_between(
+            self.files, child_pages, report["anchors"], config.validation.links.anchors
+        )
 
     def on_build_error(self, error) -> None:
         if self.split is not None and self.split.is_child:
@@ -236,12 +250,16 @@ class KbPlugin(BasePlugin[KbConfig]):
         if report := self.child_report:
             pages, skip = [*pages, *report["findings"]], skip | report["audited"]
             self.child_report = None
-        findings = audit.audit_site(Path(config.site_dir), site_url=config.site_url or "",
-                                    skip=skip, earlier=pages)
+        findings = audit.audit_site(
+            Path(config.site_dir), site_url=config.site_url or "", skip=skip, earlier=pages
+        )
         if findings:
             # Only now read the Markdown of pages with findings, to name the line.
-            sources = {f.output: audit.Source(file.src_uri, file.content_string)
-                       for f in findings if (file := self.page_files.get(f.output))}
+            sources = {
+                f.output: audit.Source(file.src_uri, file.content_string)
+                for f in findings
+                if (file := self.page_files.get(f.output))
+            }
             raise PluginError(audit.format_findings(audit.locate(findings, sources)))
 
     # Last, after every plugin that writes into site_dir (handbook, audit).
@@ -254,5 +272,9 @@ class KbPlugin(BasePlugin[KbConfig]):
 
 def _is_print_asset(file: File, config) -> bool:
     """A theme file under handbook/ (ours or the site's override): read by the PDF only."""
-    return (file.src_uri.startswith("handbook/") and bool(file.abs_src_path)
-            and not Path(file.abs_src_path).is_relative_to(config.docs_dir))
+    src = file.abs_src_path
+    return (
+        file.src_uri.startswith("handbook/")
+        and bool(src)
+        and not Path(src or "").is_relative_to(config.docs_dir)
+    )

@@ -8,9 +8,9 @@ import jinja2
 from markupsafe import Markup
 from mkdocs.utils import get_relative_url
 
+from ..content.load import MARKER_RE
 from ..content.model import Article, KnowledgeBase
 from .pages import GLOSSARY, GeneratedPage
-from ..content.load import MARKER_RE
 
 
 def page_url(src_uri: str) -> str:
@@ -23,8 +23,9 @@ class Renderer:
         # The theme's loader (so the site's overrides win) but with autoescaping:
         # MkDocs turns it off, and content text must never become markup.
         self.kb = kb
-        self.env = jinja2.Environment(loader=theme_env.loader, autoescape=True,
-                                      trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+        self.env = jinja2.Environment(
+            loader=theme_env.loader, autoescape=True, trim_blocks=True, lstrip_blocks=True, auto_reload=False
+        )
         # A word Markdown keeps as a plain paragraph; swapped for the table after,
         # so table HTML never goes through Markdown (cells stay plain text).
         self.token = "KBSITETABLEMARKER"
@@ -58,7 +59,9 @@ class Renderer:
             html = self._render("kb/table.html", article.src_uri, table=table)
             body_html = body_html.replace(f"<p>{self.token}{i}X</p>", html)
         if self.token in body_html:
-            raise ValueError(f"{article.src_uri}: a table marker was not replaced (is it inside a list or quote?)")
+            raise ValueError(
+                f"{article.src_uri}: a table marker was not replaced (is it inside a list or quote?)"
+            )
         return self._render(template, article.src_uri, article=article, body=Markup(body_html))
 
     def generated(self, page: GeneratedPage) -> str:

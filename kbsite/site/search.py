@@ -43,17 +43,31 @@ def _article_row(a: Article) -> list[str]:
     cells = " ".join(" ".join([t.caption, *(c for row in t.cells() for c in row)]) for t in a.tables.values())
     keys = " ".join([*a.tags, *(c.tool.name for c in a.tools)])
     why = " ".join(c.why for c in a.tools)
-    return [page_url(a.src_uri), a.title, a.category.title, a.summary, keys,
-            " ".join(p for p in (plain_text(a.body), cells, why) if p)]
+    return [
+        page_url(a.src_uri),
+        a.title,
+        a.category.title,
+        a.summary,
+        keys,
+        " ".join(p for p in (plain_text(a.body), cells, why) if p),
+    ]
 
 
 def rows(kb: KnowledgeBase) -> list[list[str]]:
     """[url, title, where, summary, keywords, text] per searchable page or entry."""
     out = [_article_row(a) for a in kb.articles]
-    out += [[page_url(c.src_uri), f"Category: {c.title}", "Category", c.description, "", ""] for c in kb.categories]
-    out += [[page_url(t.src_uri), t.name, f"Tool · {t.kind}", t.description, t.id, t.url] for t in kb.tools.values()]
-    out += [[f"{page_url(GLOSSARY)}#{g.anchor}", g.term, "Glossary", g.definition, " ".join(g.aliases), ""]
-            for g in kb.glossary]
+    out += [
+        [page_url(c.src_uri), f"Category: {c.title}", "Category", c.description, "", ""]
+        for c in kb.categories
+    ]
+    out += [
+        [page_url(t.src_uri), t.name, f"Tool · {t.kind}", t.description, t.id, t.url]
+        for t in kb.tools.values()
+    ]
+    out += [
+        [f"{page_url(GLOSSARY)}#{g.anchor}", g.term, "Glossary", g.definition, " ".join(g.aliases), ""]
+        for g in kb.glossary
+    ]
     return [[row[0], *(_SCHEME.sub("", text) if "://" in text else text for text in row[1:])] for row in out]
 
 

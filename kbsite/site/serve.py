@@ -23,7 +23,9 @@ SERVER_NAME = "kbsite"  # no version, as in production (server_tokens off)
 RELOAD_JS = "/.kbsite-livereload.js"
 _INLINE_RELOAD = re.compile(
     rb"<script>\s*(var livereload = function\(epoch, requestId\) \{.*?\n\})\s*"
-    rb"livereload\((\d+), (\d+)\);\s*</script>", re.S)
+    rb"livereload\((\d+), (\d+)\);\s*</script>",
+    re.S,
+)
 _START = "livereload(+kbsiteReload.get('epoch'), +kbsiteReload.get('id'));\n"
 
 
@@ -44,8 +46,8 @@ def wrap_livereload_app(app):
         path = environ.get("PATH_INFO", "/")
         if path == RELOAD_JS:
             body = (reload_js[0] if reload_js else b"") + (
-                b"var kbsiteReload = new URL(document.currentScript.src).searchParams;\n"
-                + _START.encode())
+                b"var kbsiteReload = new URL(document.currentScript.src).searchParams;\n" + _START.encode()
+            )
             start_response("200 OK", _headers([("Content-Length", str(len(body)))], path, "200"))
             return [body]
         captured: dict = {}
@@ -64,8 +66,11 @@ def wrap_livereload_app(app):
             if not reload_js:
                 reload_js.append(match.group(1) + b"\n")
             tag = b'<script src="%s?epoch=%s&amp;id=%s"></script>' % (
-                RELOAD_JS.encode(), match.group(2), match.group(3))
-            body = body[:match.start()] + tag + body[match.end():]
+                RELOAD_JS.encode(),
+                match.group(2),
+                match.group(3),
+            )
+            body = body[: match.start()] + tag + body[match.end() :]
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(body))))
         start_response(captured["status"], _headers(headers, path, captured["status"]))
@@ -113,7 +118,7 @@ def make_static_server(root: Path, port: int) -> http.server.ThreadingHTTPServer
 
 def serve_static(root: Path, port: int) -> None:
     server = make_static_server(root, port)
-    host, real_port = server.server_address[:2]
+    host, real_port = str(server.server_address[0]), server.server_address[1]
     print(f"Serving {root.name}/ on http://{host}:{real_port}/ (Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()
