@@ -14,6 +14,11 @@ import click
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's notice: the README records the risk
 
+# KBSITE_ENGINE=properdocs runs the same commands on ProperDocs, the MkDocs 1.6 fork that the
+# README's "Platform risk" plan moves to: its import hook makes every `mkdocs.*` import load it.
+if os.environ.get("KBSITE_ENGINE") == "properdocs":
+    import properdocs.replacement  # noqa: F401
+
 from .content import load
 from .content.errors import ContentErrors
 
