@@ -35,10 +35,16 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 def _load_kb(cfg):
+    from mkdocs.exceptions import PluginError
+
+    from .site.config import declared_languages
+
     try:
-        return load.load(Path(cfg.docs_dir), cfg.site_name)
+        return load.load(Path(cfg.docs_dir), cfg.site_name, declared_languages(cfg))
     except ContentErrors as exc:
         _fail(exc.format() + "\nNothing was written.")
+    except PluginError as exc:
+        _fail(f"{exc}\nNothing was written.")
 
 
 config_option = click.option(
@@ -67,6 +73,31 @@ def check(config_file: str) -> None:
         f"OK: {len(kb.articles)} articles, {len(kb.categories)} categories, "
         f"{len(kb.tools)} tools, {len(kb.glossary)} glossary terms."
     )
+    for line in coverage_lines(kb):
+        click.echo(line)
+
+
+def coverage_lines(kb) -> list[str]:
+    """A table per translation language for translators: translated, outdated, missing."""
+    from .content.translations import coverage
+
+    rows = coverage(kb)
+    if not rows:
+        return []
+    names = {lang.code: lang.name for lang in kb.languages}
+    total = len(kb.articles)
+    lines = ["", f"{'Translations':24} {'translated':>10} {'outdated':>9} {'missing':>8}"]
+    for c in rows:
+        label = f"{c.lang} ({names[c.lang]})"
+        lines.append(f"{label:24} {len(c.translated):>6}/{total:<3} {len(c.outdated):>9} {len(c.missing):>8}")
+    for c in rows:
+        for t in c.outdated:
+            assert t.original is not None
+            lines.append(
+                f"  outdated: {t.source_path} translates {t.translates}; "
+                f"{t.original.src_uri} was updated {t.original.updated}"
+            )
+    return lines
 
 
 def build_site(config_file: str) -> Path:

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import yamlsrc
+from . import translations, yamlsrc
 from .errors import ContentError, ContentErrors
+from .languages import Language, split_suffix
 from .model import (
     Article,
     Category,
@@ -460,16 +461,17 @@ def _declared_tables(report: _Report) -> set[str]:
 _last: tuple[tuple, KnowledgeBase] | None = None
 
 
-def _fingerprint(content: Path, site_name: str) -> tuple:
+def _fingerprint(content: Path, site_name: str, languages: tuple[Language, ...]) -> tuple:
     files = sorted(p for p in content.rglob("*") if p.is_file())
     return (
         str(content.resolve()),
         site_name,
+        languages,
         tuple((p.as_posix(), p.stat().st_mtime_ns, p.stat().st_size) for p in files),
     )
 
 
-def load(content: Path, site_name: str = "") -> KnowledgeBase:
+def load(content: Path, site_name: str = "", languages: tuple[Language, ...] = ()) -> KnowledgeBase:
     """Load and validate `content`; raise ContentErrors listing every problem.
 
     `kbsite build` checks the content, then MkDocs' plugin loads it again: the
@@ -477,15 +479,15 @@ def load(content: Path, site_name: str = "") -> KnowledgeBase:
     """
     global _last
     content = Path(content)
-    key = _fingerprint(content, site_name)
+    key = _fingerprint(content, site_name, languages)
     if _last is not None and _last[0] == key:
         return _last[1]
-    kb = _load(content, site_name)
+    kb = _load(content, site_name, languages)
     _last = (key, kb)
     return kb
 
 
-def _load(content: Path, site_name: str) -> KnowledgeBase:
+def _load(content: Path, site_name: str, languages: tuple[Language, ...]) -> KnowledgeBase:
     errors: list[ContentError] = []
     broken_tools: set[str] = set()
     kb = KnowledgeBase(
@@ -495,11 +497,13 @@ def _load(content: Path, site_name: str) -> KnowledgeBase:
         glossary=load_glossary(content, errors),
         table_kinds=load_table_kinds(content, errors),
         articles=[],
+        languages=languages,
     )
     categories = {c.id: c for c in kb.categories}
     reader = _ArticleReader(kb, errors, broken_tools)
     first_file: dict[str, str] = {}
     attempted: set[str] = set()
+    pending: list[tuple[Path, str, str]] = []  # translations, read once their originals are
     for path in sorted(content.rglob("*.md")):
         rel = path.relative_to(content).as_posix()
         parts = rel.split("/")
@@ -515,6 +519,10 @@ def _load(content: Path, site_name: str) -> KnowledgeBase:
                         1,
                     )
                 )
+            continue
+        code = split_suffix(path.stem)[1]
+        if code is not None and parts[0] in categories and len(parts) == 2:
+            pending.append((path, rel, code))
             continue
         category = categories.get(parts[0])
         if category is None or len(parts) > 2:
@@ -546,6 +554,9 @@ def _load(content: Path, site_name: str) -> KnowledgeBase:
             continue
         first_file[article.slug] = rel
         kb.articles.append(article)
+    declared = [lang.code for lang in languages[1:]]
+    translations.load_articles(reader, kb, pending, declared)
+    translations.load_data(content, kb, declared, errors)
     slugs = {a.slug for a in kb.articles}
     for article in kb.articles:
         for i, slug in enumerate(article.related_slugs):

@@ -9,6 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from typing import Any
+
+from .languages import Language
 
 
 @dataclass(frozen=True)
@@ -95,10 +98,26 @@ class Article:
     related: tuple[Article, ...] = field(
         default=(), repr=False
     )  # resolved once all are loaded; repr=False: cycles
+    # A translation: its language, the original it translates, and the original's
+    # `updated` date it was made from (kbsite.content.translations).
+    lang: str = ""  # "" for an article in the original language
+    original: Article | None = field(default=None, repr=False)
+    translates: dt.date | None = None
+    sort_as: str = ""  # the title's reading, where its script does not sort by itself (kanji)
 
     @property
     def src_uri(self) -> str:
         return f"{self.category.id}/{self.slug}.md"
+
+    @property
+    def source_path(self) -> str:
+        """The file it was read from, relative to the content folder."""
+        return f"{self.category.id}/{self.slug}.{self.lang}.md" if self.lang else self.src_uri
+
+    @property
+    def outdated(self) -> bool:
+        """A translation made from an older revision of its original."""
+        return bool(self.original and self.translates and self.translates < self.original.updated)
 
     def tables_of_kind(self, kind: str) -> list[Table]:
         return [t for t in self.tables.values() if t.kind.id == kind]
@@ -112,6 +131,12 @@ class KnowledgeBase:
     glossary: list[GlossaryTerm]
     table_kinds: dict[str, TableKind]
     articles: list[Article]  # category order, then title
+    # The original language first, then each translation language (kbsite.content.languages).
+    languages: tuple[Language, ...] = ()
+    # language -> original's src_uri -> its translation
+    translations: dict[str, dict[str, Article]] = field(default_factory=dict)
+    # language -> data file name ("tools", ...) -> entry id -> translated fields
+    data_translations: dict[str, dict[str, dict[str, dict[str, Any]]]] = field(default_factory=dict)
 
     def by_slug(self) -> dict[str, Article]:
         return {a.slug: a for a in self.articles}

@@ -14,12 +14,13 @@ from mkdocs.utils import get_relative_url
 
 from ..content import load
 from ..content.errors import ContentErrors
+from ..content.languages import split_suffix
 from ..content.model import KnowledgeBase
 from ..outputs import handbook
 from ..safety import audit, images, policy, reproducible
 from ..safety.audit_pool import InlineAuditor, PageAuditor
 from . import parallel
-from .config import KbConfig
+from .config import KbConfig, declared_languages
 from .htmlsize import squeeze
 from .markdown_ext import KbExtension
 from .navcache import NavCache
@@ -47,7 +48,7 @@ class KbPlugin(BasePlugin[KbConfig]):
                 "(pages must open from file:// and under any path)"
             )
         try:
-            self.kb = load.load(Path(config.docs_dir), config.site_name)
+            self.kb = load.load(Path(config.docs_dir), config.site_name, declared_languages(config))
         except ContentErrors as exc:
             raise PluginError(exc.format()) from exc
         problems = audit.check_config(config)
@@ -87,11 +88,14 @@ class KbPlugin(BasePlugin[KbConfig]):
         # Pages render before on_env, so the renderer gets its own theme environment.
         self.renderer = Renderer(self.kb, config.theme.get_env())
         unused = ("assets/javascripts/lunr/",) if "material/search" not in config.plugins else ()
+        translated = {lang.code for lang in self.kb.languages[1:]}
         for file in list(files):
             # Data files and the handbook's print CSS are inputs, not pages to publish;
             # Material's lunr languages serve only its own search plugin's worker.
             if file.src_uri.startswith((load.DATA_DIR + "/", *unused)) or _is_print_asset(file, config):
                 files.remove(file)
+            elif file.src_uri.endswith(".md") and split_suffix(file.src_uri[:-3])[1] in translated:
+                files.remove(file)  # a translation: read into the model, not a page of this language
         try:
             images.clean_files(files, config)
         except ContentErrors as exc:
