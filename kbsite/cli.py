@@ -109,12 +109,16 @@ def build_site(config_file: str) -> Path:
     from mkdocs.exceptions import MkDocsException
 
     cfg = _config(config_file)
-    _load_kb(cfg)  # report content errors before anything is written
+    kb = _load_kb(cfg)  # report content errors before anything is written
     site = Path(cfg.site_dir)
     site.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=site.name + ".new-", dir=site.parent))
     try:
-        build(_config(config_file, site_dir=str(tmp)))
+        # One build per language: the original at the root, each translation under <lang>/.
+        for out, lang_cfg in _language_configs(config_file, kb, tmp):
+            if out != tmp:
+                click.echo(f"Building {out.name}/ ...")
+            build(lang_cfg)
     except (MkDocsException, SystemExit) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         _fail(f"Build failed: {exc}\nThe previous {site.name}/ was left untouched.")
@@ -129,6 +133,16 @@ def build_site(config_file: str) -> Path:
     tmp.rename(site)
     shutil.rmtree(old, ignore_errors=True)
     return site
+
+
+def _language_configs(config_file: str, kb, root: Path):
+    """(output folder, MkDocs config) for each language, the original first, in `root`."""
+    for i, lang in enumerate(kb.languages or [None]):
+        out = root if i == 0 else root / lang.code
+        cfg = _config(config_file, site_dir=str(out))
+        if i > 0:
+            cfg.plugins["kbsite"].config["language"] = lang.code
+        yield out, cfg
 
 
 @main.command()
@@ -147,21 +161,26 @@ def pdf(config_file: str) -> None:
     """Build only the PDF handbook into site/downloads/ (`build` makes it too)."""
     from .outputs.handbook import build as build_handbook
 
-    start = time.monotonic()
     cfg = _config(config_file)
-    _load_kb(cfg)  # report content errors before anything is written
-    cfg = cfg.plugins.on_config(cfg)  # the plugin loads the model and adds its templates
-    plugin = cfg.plugins.get("kbsite")
-    if plugin is None:
+    kb = _load_kb(cfg)  # report content errors before anything is written
+    if cfg.plugins.get("kbsite") is None:
         _fail(f"{config_file}: add `- kbsite` under `plugins:` to build the handbook.")
-    book = build_handbook(plugin.kb, cfg, cfg.theme.get_env().loader, plugin.config.glossary_links)
-    out = Path(cfg.site_dir) / book.path
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".new")
-    tmp.write_bytes(book.pdf)
-    tmp.replace(out)  # never a half-written PDF where the old one was
-    shown = os.path.relpath(out) if out.is_relative_to(Path.cwd()) else str(out)
-    click.echo(f"Wrote {shown}: {book.pages} pages, {book.size_mb} MB, in {time.monotonic() - start:.1f} s.")
+    for folder, lang_cfg in _language_configs(config_file, kb, Path(cfg.site_dir)):
+        start = time.monotonic()
+        lang_cfg = lang_cfg.plugins.on_config(lang_cfg)  # the plugin loads the model and adds its templates
+        plugin = lang_cfg.plugins["kbsite"]
+        book = build_handbook(
+            plugin.kb, lang_cfg, lang_cfg.theme.get_env().loader, plugin.config.glossary_links
+        )
+        out = folder / book.path
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".new")
+        tmp.write_bytes(book.pdf)
+        tmp.replace(out)  # never a half-written PDF where the old one was
+        shown = os.path.relpath(out) if out.is_relative_to(Path.cwd()) else str(out)
+        click.echo(
+            f"Wrote {shown}: {book.pages} pages, {book.size_mb} MB, in {time.monotonic() - start:.1f} s."
+        )
 
 
 @main.command()

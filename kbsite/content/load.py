@@ -574,6 +574,6 @@ def _load(content: Path, site_name: str, languages: tuple[Language, ...]) -> Kno
     if errors:
         raise ContentErrors(errors)
     order = {c.id: i for i, c in enumerate(kb.categories)}
-    kb.articles.sort(key=lambda a: (order[a.category.id], sort_key(a.title), a.slug))
+    kb.articles.sort(key=lambda a: (order[a.category.id], sort_key(a.sort_title), a.slug))
     resolve_related(kb)
     return kb

@@ -47,8 +47,9 @@ class Handbook:
         return f"{mb:.1f}" if mb >= 1 else f"{max(mb, 0.01):.2f}"
 
 
-def handbook_path(site_name: str) -> str:
-    return f"downloads/{slugify(site_name) or 'knowledge-base'}-handbook.pdf"
+def handbook_path(site_name: str, lang: str = "") -> str:
+    """`downloads/<site>-handbook.pdf`, `downloads/<site>-<lang>-handbook.pdf` in a translation."""
+    return f"downloads/{slugify(site_name) or 'knowledge-base'}{'-' + lang if lang else ''}-handbook.pdf"
 
 
 def anchor(src_uri: str, fragment: str, articles: dict[str, Article]) -> str | None:
@@ -248,4 +249,4 @@ def build(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_links: 
         pdf, pages = render_pdf(html, Path(config.docs_dir), numberer)
     finally:
         numberer.close()
-    return Handbook(handbook_path(kb.site_name), pdf, pages)
+    return Handbook(handbook_path(kb.site_name, kb.lang), pdf, pages)

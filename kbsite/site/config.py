@@ -18,6 +18,8 @@ class KbConfig(Config):
     """Render 55% of the articles in a forked second process (needs fork, 2+ CPUs, no other plugin)."""
     search = opt.Type(bool, default=True)
     """Offline full-text search: an index built from the model plus a small script."""
+    language = opt.Type(str, default="")
+    """The language this build writes (`kbsite build` sets it for each); empty: the original."""
     languages = opt.Type(list, default=[])
     """Translation languages: codes (`- ja`) or `{code, name, dir}`; the original is theme.language."""
 

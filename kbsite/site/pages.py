@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from ..content.model import KnowledgeBase, sort_key
+from ..content.model import KnowledgeBase, initial, sort_key
 
 HOME, AZ, GLOSSARY, MISUNDERSTANDINGS, CHECKLISTS, TOOLS = (
     "index.md",
@@ -44,8 +44,7 @@ def generated_pages(kb: KnowledgeBase) -> list[GeneratedPage]:
             )
         )
     by_letter = groupby(
-        sorted(kb.articles, key=lambda a: sort_key(a.title)),
-        key=lambda a: (sort_key(a.title)[:1] or "#").upper(),
+        sorted(kb.articles, key=lambda a: sort_key(a.sort_title)), key=lambda a: initial(a.sort_title)
     )
     pages += [
         GeneratedPage(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from pathlib import Path
@@ -16,10 +17,11 @@ from ..content import load
 from ..content.errors import ContentErrors
 from ..content.languages import split_suffix
 from ..content.model import KnowledgeBase
+from ..content.view import view
 from ..outputs import handbook
 from ..safety import audit, images, policy, reproducible
 from ..safety.audit_pool import InlineAuditor, PageAuditor
-from . import parallel
+from . import i18n, parallel
 from .config import KbConfig, declared_languages
 from .htmlsize import squeeze
 from .markdown_ext import KbExtension
@@ -48,9 +50,16 @@ class KbPlugin(BasePlugin[KbConfig]):
                 "(pages must open from file:// and under any path)"
             )
         try:
-            self.kb = load.load(Path(config.docs_dir), config.site_name, declared_languages(config))
+            whole = load.load(Path(config.docs_dir), config.site_name, declared_languages(config))
         except ContentErrors as exc:
             raise PluginError(exc.format()) from exc
+        # One language per build: the pages, handbook and search read that language's view.
+        lang = self.config.language or whole.languages[0].code
+        if lang not in {x.code for x in whole.languages}:
+            raise PluginError(f"kbsite: language {lang!r} is not declared under `languages:`")
+        self.kb = view(whole, lang)
+        self.outer = "" if lang == whole.languages[0].code else f"{lang}/"  # where this build sits
+        config.theme["language"] = lang  # Material's words and <html lang dir>
         problems = audit.check_config(config)
         if problems:
             raise PluginError(
@@ -187,12 +196,14 @@ class KbPlugin(BasePlugin[KbConfig]):
         env.globals["kb_search_parts"] = len(self.search_parts)
         env.globals["kb_memo"] = {}  # template fragments that depend only on the page's folder
         env.globals["kb_top_urls"] = self.top_urls
+        env.globals["kb_language_links"] = functools.partial(i18n.language_links, self.kb)
+        i18n.install(env, i18n.code(self.kb))
         if self.split:
             self.split.divide_writes(files, config)
-            self.page_auditor = InlineAuditor(config.site_url or "")
+            self.page_auditor = InlineAuditor(config.site_url or "", self.outer)
         elif not self.serving:
             # `serve` rebuilds often and keeps threads: audit there after the build only.
-            self.page_auditor = PageAuditor(config.site_url or "")
+            self.page_auditor = PageAuditor(config.site_url or "", self.outer)
         self.files = files
         return env
 
@@ -255,7 +266,7 @@ class KbPlugin(BasePlugin[KbConfig]):
             pages, skip = [*pages, *report["findings"]], skip | report["audited"]
             self.child_report = None
         findings = audit.audit_site(
-            Path(config.site_dir), site_url=config.site_url or "", skip=skip, earlier=pages
+            Path(config.site_dir), site_url=config.site_url or "", skip=skip, earlier=pages, outer=self.outer
         )
         if findings:
             # Only now read the Markdown of pages with findings, to name the line.
