@@ -50,7 +50,9 @@ def test_properdocs_builds_the_same_site(starter_site, tmp_path):
         text=True,
     )
     assert own.returncode == 0, own.stderr
-    assert _differences(mkdocs_tree, _tree(root / "plain")) == []
+    # `properdocs build` is one MkDocs build: the original language (kbsite builds each language).
+    original = {name: data for name, data in mkdocs_tree.items() if name.split("/")[0] not in ("ja", "fa")}
+    assert _differences(original, _tree(root / "plain")) == []
 
 
 def test_every_override_was_compared_with_the_installed_material():

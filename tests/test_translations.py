@@ -3,7 +3,9 @@ counted for translators by `kbsite check`; bad ones stop the build with file, li
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from conftest import copy_site, run_kbsite, tree_digest
 
 from kbsite.content import languages, load
 from kbsite.content.errors import ContentErrors
+from kbsite.content.model import sort_key
 
 JA = """---
 title: Tails とは
@@ -225,3 +228,102 @@ def test_bad_translations_stop_the_build(mini_ja, change, expected):
         assert text in result.stderr, f"{text!r} not in:\n{result.stderr}"
     assert "fix:" in result.stderr
     assert tree_digest(mini_ja / "site") == before
+
+
+# ---------------------------------------------------------------- the starter site in ja and fa
+
+LANGS = ("ja", "fa")
+HTML_LANG = re.compile(r'<html lang="([^"]+)" dir="([^"]+)"')
+
+
+def _pages(folder: Path) -> set[str]:
+    """Page paths of one language's folder (the others' folders left out)."""
+    return {
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*.html")
+        if p.relative_to(folder).parts[0] not in LANGS
+    }
+
+
+def test_every_language_has_every_page(starter_site):
+    original = _pages(starter_site)
+    assert len(original) > 40
+    for lang in LANGS:
+        assert _pages(starter_site / lang) == original, lang
+
+
+@pytest.mark.parametrize(("lang", "direction"), [("", "ltr"), ("ja", "ltr"), ("fa", "rtl")])
+def test_pages_carry_their_language_and_direction(starter_site, lang, direction):
+    folder = starter_site / lang if lang else starter_site
+    for rel in ("index.html", "devices/what-is-tails.html", "a-z.html", "tools/tails.html"):
+        m = HTML_LANG.search((folder / rel).read_text(encoding="utf-8"))
+        assert m and m.groups() == (lang or "en", direction), (lang, rel, m and m.groups())
+
+
+def test_language_links_go_to_the_same_page(starter_site):
+    for folder in (starter_site, starter_site / "ja", starter_site / "fa"):
+        page = folder / "devices/what-is-tails.html"
+        nav = re.search(r'<nav class="kb-languages".*?</nav>', page.read_text(encoding="utf-8"), re.S)
+        assert nav, page
+        targets = re.findall(r'<a href="([^"]+)" lang="([^"]+)"', nav.group(0))
+        assert [code for _, code in targets] == ["en", "ja", "fa"]
+        for href, code in targets:
+            target = (page.parent / href).resolve()
+            expected = (
+                starter_site / ("" if code == "en" else code) / "devices/what-is-tails.html"
+            ).resolve()
+            assert target == expected, (page, href)
+
+
+def test_an_untranslated_article_falls_back_with_a_notice(starter_site):
+    html = (starter_site / "ja/devices/what-is-qubes-os.html").read_text(encoding="utf-8")
+    assert "この記事はまだ翻訳されていません。以下は英語の原文です。" in html
+    assert '<div lang="en" dir="ltr">' in html  # the English text is marked as English
+    assert "What Is Qubes OS?</h1>" in html
+    fa = (starter_site / "fa/devices/what-is-qubes-os.html").read_text(encoding="utf-8")
+    assert "این مقاله هنوز ترجمه نشده است" in fa and "انگلیسی" in fa
+    translated = (starter_site / "ja/devices/what-is-tails.html").read_text(encoding="utf-8")
+    assert "まだ翻訳されていません" not in translated and "Tails とは</h1>" in translated
+
+
+def test_an_outdated_translation_says_so_and_links_the_original(starter_site):
+    page = starter_site / "ja/network/tor-browser-security-levels.html"
+    html = page.read_text(encoding="utf-8")
+    m = re.search(r'<p class="kb-notice kb-notice--outdated">(.*?)<a href="([^"]+)"', html, re.S)
+    assert m, "no outdated notice"
+    assert "英語の原文は、この翻訳の後の 2026-06-18 に更新されています。" in m.group(1)
+    assert (page.parent / m.group(2)).resolve() == (starter_site / "network/tor-browser-security-levels.html")
+    fresh = (starter_site / "ja/devices/what-is-tails.html").read_text(encoding="utf-8")
+    assert "kb-notice--outdated" not in fresh
+
+
+def test_interface_words_and_data_are_translated(starter_site):
+    ja = (starter_site / "ja/devices/what-is-tails.html").read_text(encoding="utf-8")
+    for words in ("関連ツール", "カテゴリー:", "載せている理由:", "Tails の主な機能"):
+        assert words in ja, words
+    assert "Related tools" not in ja
+    fa = (starter_site / "fa/devices/what-is-tails.html").read_text(encoding="utf-8")
+    assert "ابزارهای مرتبط" in fa and "سیستم‌عامل" in fa
+
+
+def test_persian_sorts_in_its_alphabet_order():
+    # Unicode puts پ چ ژ گ after the Arabic letters; Persian puts each after its base letter.
+    words = ["گل", "کتاب", "ژاله", "چای", "پدر", "باران", "آب", "یاس"]
+    assert sorted(words, key=sort_key) == ["آب", "باران", "پدر", "چای", "ژاله", "کتاب", "گل", "یاس"]
+    assert sort_key("كتاب") == sort_key("کتاب")  # Arabic kaf and Persian keheh sort alike
+
+
+def test_japanese_titles_sort_by_their_reading(starter_site):
+    az = (starter_site / "ja/a-z.html").read_text(encoding="utf-8")
+    # sort_as: きょういもでるの きほん (脅威モデルの基本) files the article under き
+    assert re.search(r'id="[^"]*">き</h2>.*?脅威モデル', az, re.S), "not filed under its reading"
+
+
+@pytest.mark.parametrize(("lang", "words", "font"), [("ja", "Tails とは", "CJK"), ("fa", "تیلز", "DejaVu")])
+def test_each_language_has_its_handbook_with_its_glyphs(starter_site, lang, words, font):
+    pdf = starter_site / lang / f"downloads/anonymity-sense-{lang}-handbook.pdf"
+    fonts = subprocess.run(["pdffonts", pdf], capture_output=True, text=True, check=True).stdout
+    assert font in fonts and all(" yes " in line for line in fonts.splitlines()[2:]), fonts
+    text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True, check=True).stdout
+    assert words in text
+    assert "\ufffd" not in text  # no missing glyph

@@ -209,6 +209,7 @@ def book_html(
         title=f"{kb.site_name} — Handbook" if kb.site_name else "Handbook",
         description=description,
         language=language,
+        direction=kb.language.direction if kb.language else "ltr",
         chapters=chapters,
         tools=[(t, arts) for t, arts in tools if arts],
         terms=kb.glossary,

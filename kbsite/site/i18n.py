@@ -63,3 +63,13 @@ def language_links(kb: KnowledgeBase, url: str) -> list[tuple[Language, str, boo
         (lang, f"{up}{'' if lang.code == original else lang.code + '/'}{url}", lang.code == here)
         for lang in kb.languages
     ]
+
+
+def language_name(code_: str, in_lang: str) -> str:
+    """The name of language `code_` in language `in_lang` ("英語" for en in ja), from Babel."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(code_.replace("-", "_")).get_display_name(in_lang.replace("-", "_")) or code_
+    except (UnknownLocaleError, ValueError):
+        return code_

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -59,7 +60,11 @@ class KbPlugin(BasePlugin[KbConfig]):
             raise PluginError(f"kbsite: language {lang!r} is not declared under `languages:`")
         self.kb = view(whole, lang)
         self.outer = "" if lang == whole.languages[0].code else f"{lang}/"  # where this build sits
-        config.theme["language"] = lang  # Material's words and <html lang dir>
+        config.theme["language"] = lang  # Material's words and <html lang>
+        direction = self.kb.language.direction if self.kb.language else "ltr"
+        config.theme["direction"] = direction  # Material's <body dir> and its mirrored layout
+        self.html_open = re.compile(r'<html lang="([^"]*)"')
+        self.html_dir = rf'<html lang="\1" dir="{direction}"'
         problems = audit.check_config(config)
         if problems:
             raise PluginError(
@@ -212,7 +217,9 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_post_page(self, output: str, page: Page, config) -> str:
         if not self._renders(page):
             return output
-        output = squeeze(output)
+        output = self.html_open.sub(
+            self.html_dir, squeeze(output), count=1
+        )  # Material sets dir on <body> only
         if self.page_auditor is not None:
             self.page_auditor.submit(page.file.dest_uri, output)
         if self.split:

@@ -66,8 +66,14 @@ class Renderer:
             )
         links = i18n.language_links(self.kb, page_url(article.src_uri))
         original_url = links[0][1] if links else ""
+        original_name = i18n.language_name(links[0][0].code, i18n.code(self.kb)) if links else ""
         return self._render(
-            template, article.src_uri, article=article, body=Markup(body_html), original_url=original_url
+            template,
+            article.src_uri,
+            article=article,
+            body=Markup(body_html),
+            original_url=original_url,
+            original_name=original_name,
         )
 
     def generated(self, page: GeneratedPage) -> str:
