@@ -327,3 +327,30 @@ def test_each_language_has_its_handbook_with_its_glyphs(starter_site, lang, word
     text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True, check=True).stdout
     assert words in text
     assert "\ufffd" not in text  # no missing glyph
+
+
+def test_headings_in_any_script_get_readable_anchors(starter_site):
+    ja = (starter_site / "ja/devices/what-is-tails.html").read_text(encoding="utf-8")
+    assert 'id="tails-の仕組み"' in ja and 'href="#tails-の仕組み"' in ja  # the contents link it
+    fa = (starter_site / "fa/devices/what-is-tails.html").read_text(encoding="utf-8")
+    assert 'id="تیلز-چگونه-کار-میکند"' in fa
+    en = (starter_site / "devices/what-is-tails.html").read_text(encoding="utf-8")
+    assert 'id="how-tails-works"' in en  # Latin-script anchors as Python-Markdown makes them
+
+
+def test_right_to_left_pages_are_mirrored(starter_site, chromium):
+    """Measured in Chromium at 1280 px: the navigation sits right of the text in Persian."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sides = {}
+    for lang in ("", "fa"):
+        page.goto((starter_site / lang / "devices/what-is-tails.html").as_uri())
+        nav = page.locator(".md-sidebar--primary").bounding_box()
+        text = page.locator("article h1").bounding_box()
+        table = page.locator("table.kb-table th").first.bounding_box()
+        assert nav and text and table
+        sides[lang] = (nav["x"] > text["x"], table["x"] + table["width"])
+    context.close()
+    assert sides[""][0] is False and sides["fa"][0] is True
+    # The first column of a table is the rightmost one in Persian.
+    assert sides["fa"][1] > sides[""][1]

@@ -73,3 +73,19 @@ def language_name(code_: str, in_lang: str) -> str:
         return Locale.parse(code_.replace("-", "_")).get_display_name(in_lang.replace("-", "_")) or code_
     except (UnknownLocaleError, ValueError):
         return code_
+
+
+def heading_slug(text: str, sep: str) -> str:
+    """Heading anchors in any script: Python-Markdown's own where it keeps every letter
+    (so Latin-script anchors stay as they were), else one that keeps the letters (Japanese,
+    Persian...): `Tails の仕組み` -> `tails-の仕組み`, not `tails`."""
+    import unicodedata
+
+    from markdown.extensions.toc import slugify
+    from pymdownx.slugs import slugify as unicode_slugify
+
+    letters = sum(ch.isalpha() for ch in text)
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    if sum(ch.isalpha() for ch in folded) == letters:
+        return slugify(text, sep)
+    return unicode_slugify(case="lower")(text, sep)

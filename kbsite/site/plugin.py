@@ -91,6 +91,8 @@ class KbPlugin(BasePlugin[KbConfig]):
             config.nav = nav(self.kb, self._plain_pages(config))
         self.md_ext = KbExtension(self.kb.glossary if self.config.glossary_links else [], final_urls=True)
         config.markdown_extensions.append(self.md_ext)
+        # Readable anchors for headings in any script, unless the site chose its own.
+        config.mdx_configs.setdefault("toc", {}).setdefault("slugify", i18n.heading_slug)
         return config
 
     def _plain_pages(self, config) -> list[str]:
