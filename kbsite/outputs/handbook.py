@@ -28,6 +28,7 @@ from ..site.markdown_ext import EXTERNAL_RE, KbExtension
 from ..site.pages import GLOSSARY, TOOLS
 from ..site.render import Renderer
 from .pagenumbers import PARALLEL_MIN_ARTICLES, Numberer
+from .signing import printed_fingerprint
 from .weasy import paused_gc
 
 FONTS = ("DejaVu Serif", "DejaVu Sans", "DejaVu Sans Mono")  # Debian fonts-dejavu-core/-extra
@@ -194,6 +195,7 @@ def book_html(
     extensions: list | None = None,
     configs: dict | None = None,
     glossary_links: bool = True,
+    fingerprint: str = "",
 ) -> str:
     """The whole handbook as one HTML document (print CSS inlined)."""
     book = HandbookRenderer(kb, loader, glossary_links)
@@ -214,6 +216,7 @@ def book_html(
         edition=when.date().isoformat() if when else "",
         created=when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else "",
         fonts=FONTS,
+        fingerprint=fingerprint,
     )
 
 
@@ -228,6 +231,7 @@ def render_pdf(html: str, base: Path, numberer: Numberer | None = None) -> tuple
 
 def config_html(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_links: bool = True) -> str:
     """The book's HTML for an MkDocs config that the kbsite plugin has set up."""
+    plugin = config.plugins.get("kbsite")
     return book_html(
         kb,
         loader,
@@ -236,6 +240,7 @@ def config_html(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_l
         extensions=list(config.markdown_extensions),
         configs=dict(config.mdx_configs),
         glossary_links=glossary_links,
+        fingerprint=printed_fingerprint(plugin.config.signing_key) if plugin else "",
     )
 
 

@@ -15,3 +15,10 @@ class KbConfig(Config):
     """Render 55% of the articles in a forked second process (needs fork, 2+ CPUs, no other plugin)."""
     search = opt.Type(bool, default=True)
     """Offline full-text search: an index built from the model plus a small script."""
+    epub = opt.Type(bool, default=True)
+    """Build the EPUB 3 book into downloads/ beside the handbook (standard library only, fast)."""
+    signing_key = opt.Optional(opt.Type(str))
+    """The publisher's OpenPGP fingerprint: printed on the Verify page, the handbook's cover and in
+    the bundle; `kbsite bundle --sign` refuses any other key."""
+    minisign_key = opt.Optional(opt.Type(str))
+    """The publisher's minisign public key (`RW...`), for `kbsite bundle --minisign`."""

@@ -8,13 +8,15 @@ from typing import Any
 
 from ..content.model import KnowledgeBase, sort_key
 
-HOME, AZ, GLOSSARY, MISUNDERSTANDINGS, CHECKLISTS, TOOLS = (
+HOME, AZ, GLOSSARY, MISUNDERSTANDINGS, CHECKLISTS, TOOLS, DOWNLOADS, VERIFY = (
     "index.md",
     "a-z.md",
     "glossary.md",
     "misunderstandings.md",
     "checklists.md",
     "tools/index.md",
+    "downloads.md",
+    "verify.md",
 )
 
 
@@ -27,7 +29,9 @@ class GeneratedPage:
     in_nav: bool = True
 
 
-def generated_pages(kb: KnowledgeBase) -> list[GeneratedPage]:
+def generated_pages(kb: KnowledgeBase, publisher: dict[str, str] | None = None) -> list[GeneratedPage]:
+    """Every generated page; `publisher` gives the fingerprint, keys and language they print."""
+    publisher = publisher or {}
     counts = {c.id: len(kb.in_category(c)) for c in kb.categories}
     pages = [
         GeneratedPage(
@@ -67,6 +71,9 @@ def generated_pages(kb: KnowledgeBase) -> list[GeneratedPage]:
         GeneratedPage(
             CHECKLISTS, "Checklists", "kb/checklists.html", {"groups": _rows_by_article(kb, "checks")}
         ),
+        # The downloads page learns the handbook's and EPUB's sizes once they are built.
+        GeneratedPage(DOWNLOADS, "Downloads", "kb/downloads.html", dict(publisher)),
+        GeneratedPage(VERIFY, "Verify this copy", "kb/verify.html", dict(publisher)),
     ]
     for tool in kb.tools.values():
         pages.append(
@@ -108,5 +115,7 @@ def nav(kb: KnowledgeBase, extra_pages: list[str]) -> list:
         {"Glossary": GLOSSARY},
         {"Common misunderstandings": MISUNDERSTANDINGS},
         {"Checklists": CHECKLISTS},
+        {"Downloads": DOWNLOADS},
+        {"Verify this copy": VERIFY},
     ]
     return items + sorted(extra_pages)

@@ -15,7 +15,8 @@ from mkdocs.utils import get_relative_url
 from ..content import load
 from ..content.errors import ContentErrors
 from ..content.model import KnowledgeBase
-from ..outputs import handbook
+from ..outputs import epub, handbook, signing
+from ..outputs.names import download_name
 from ..safety import audit, images, policy, reproducible
 from ..safety.audit_pool import InlineAuditor, PageAuditor
 from . import parallel
@@ -23,7 +24,7 @@ from .config import KbConfig
 from .htmlsize import squeeze
 from .markdown_ext import KbExtension
 from .navcache import NavCache
-from .pages import GLOSSARY, HOME, generated_pages, nav
+from .pages import DOWNLOADS, GLOSSARY, HOME, generated_pages, nav
 from .render import Renderer, page_url
 from .search import INDEX_DIR, shards
 
@@ -50,6 +51,8 @@ class KbPlugin(BasePlugin[KbConfig]):
             self.kb = load.load(Path(config.docs_dir), config.site_name)
         except ContentErrors as exc:
             raise PluginError(exc.format()) from exc
+        if self.config.signing_key and (problem := signing.fingerprint_problem(self.config.signing_key)):
+            raise PluginError(f"kbsite: mkdocs.yml: {signing.CONFIG_FIELD}: {problem}")
         problems = audit.check_config(config)
         if problems:
             raise PluginError(
@@ -70,7 +73,14 @@ class KbPlugin(BasePlugin[KbConfig]):
         self.page_auditor: PageAuditor | InlineAuditor | None = None
         self.split = None
         self.child_report: dict | None = None
-        self.generated = {p.src_uri: p for p in generated_pages(self.kb)}
+        self.language = config.theme.get("language") or "en"
+        publisher = {
+            "fingerprint": signing.printed_fingerprint(self.config.signing_key),
+            "minisign_key": self.config.minisign_key or "",
+            "language": self.language,
+            "zim_name": download_name(config.site_name, self.language, "zim"),
+        }
+        self.generated = {p.src_uri: p for p in generated_pages(self.kb, publisher)}
         self.articles = self.kb.by_src_uri()
         if not config.nav:
             config.nav = nav(self.kb, self._plain_pages(config))
@@ -98,6 +108,8 @@ class KbPlugin(BasePlugin[KbConfig]):
             raise PluginError(exc.format()) from exc
         if self.config.handbook:
             self._add_handbook(files, config)
+        if self.config.epub:
+            self._add_epub(files, config)
         self.search_parts = shards(self.kb) if self.config.search else []
         for n, text in enumerate(self.search_parts):
             files.append(File.generated(config, f"{INDEX_DIR}/index-{n}.js", content=text))
@@ -149,8 +161,13 @@ class KbPlugin(BasePlugin[KbConfig]):
         book = handbook.build(self.kb, config, config.theme.get_env().loader, self.config.glossary_links)
         files.append(File.generated(config, book.path, content=book.pdf))
         for page in self.generated.values():
-            if page.src_uri == HOME or "category" in page.context:
+            if page.src_uri in (HOME, DOWNLOADS) or "category" in page.context:
                 page.context["handbook"] = book
+
+    def _add_epub(self, files: Files, config) -> None:
+        book = epub.build(self.kb, config, config.theme.get_env().loader, self.language)
+        files.append(File.generated(config, book.path, content=book.data))
+        self.generated[DOWNLOADS].context["epub"] = book
 
     def on_page_markdown(self, markdown: str, page: Page, config, files) -> str:
         if not self._renders(page):
@@ -271,10 +288,10 @@ class KbPlugin(BasePlugin[KbConfig]):
 
 
 def _is_print_asset(file: File, config) -> bool:
-    """A theme file under handbook/ (ours or the site's override): read by the PDF only."""
+    """A theme file under handbook/ or epub/ (ours or the site's override): read by the books only."""
     src = file.abs_src_path
     return (
-        file.src_uri.startswith("handbook/")
+        file.src_uri.startswith(("handbook/", "epub/"))
         and bool(src)
         and not Path(src or "").is_relative_to(config.docs_dir)
     )
