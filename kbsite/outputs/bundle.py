@@ -50,14 +50,19 @@ def bundle_name(site_name: str) -> str:
 
 
 def bundle_files(
-    site: Path, site_name: str, kb: KnowledgeBase, trust: Trust | None = None
+    site: Path,
+    site_name: str,
+    kb: KnowledgeBase,
+    trust: Trust | None = None,
+    extra: dict[str, bytes] | None = None,
 ) -> dict[str, bytes]:
-    """Every file of the bundle by its path inside the top folder."""
+    """Every file of the bundle by its path inside the top folder; `extra` beside START-HERE."""
     files = {
         f"site/{p.relative_to(site).as_posix()}": p.read_bytes()
         for p in sorted(site.rglob("*"))
         if p.is_file()
     }
+    files.update(extra or {})
     trust = trust or Trust()
     handbooks = sorted(name for name in files if name.startswith("site/downloads/") and name.endswith(".pdf"))
     books = sorted(name for name in files if name.startswith("site/downloads/") and name.endswith(".epub"))
@@ -72,6 +77,7 @@ def bundle_files(
         "folder": bundle_name(site_name),
         "books": books,
         "zims": sorted(name for name in files if name.endswith(".zim")),
+        "downloads_page": "site/downloads.html" if "site/downloads.html" in files else "",
         "fingerprint": trust.fingerprint,
         "minisign_key": trust.minisign_key,
         "signed": bool(trust.signers),
@@ -113,11 +119,16 @@ def write_zip(path: Path, top: str, files: dict[str, bytes]) -> None:
 
 
 def write_bundle(
-    site: Path, dist: Path, site_name: str, kb: KnowledgeBase, trust: Trust | None = None
+    site: Path,
+    dist: Path,
+    site_name: str,
+    kb: KnowledgeBase,
+    trust: Trust | None = None,
+    extra: dict[str, bytes] | None = None,
 ) -> Path:
     """Write dist/<name>.zip and dist/<name>.zip.sha256; return the zip's path."""
     name = bundle_name(site_name)
-    files = bundle_files(site, site_name, kb, trust)  # signs first: a failure writes nothing
+    files = bundle_files(site, site_name, kb, trust, extra)  # signs first: a failure writes nothing
     dist.mkdir(parents=True, exist_ok=True)
     zip_path = dist / f"{name}.zip"
     write_zip(zip_path, name, files)
