@@ -138,8 +138,9 @@ def write_zim(site: Path, out: Path, meta: ZimMeta, icon: bytes) -> Path:
     program = check_program()
     with tempfile.TemporaryDirectory(prefix="kbsite-zim-") as tmp:
         copy = Path(tmp) / "site"
-        # The ZIM holds the site, not other ZIMs.
-        shutil.copytree(site, copy, ignore=shutil.ignore_patterns("*.zim"))
+        # The ZIM holds the site, not other ZIMs, nor what only a web server uses: the sitemap
+        # (absolute URLs) and 404.html (links from the server's root, which a ZIM does not have).
+        shutil.copytree(site, copy, ignore=shutil.ignore_patterns("*.zim", "sitemap.xml*", "404.html"))
         (copy / ILLUSTRATION).write_bytes(icon)
         part = Path(tmp) / out.name
         # fmt: off
