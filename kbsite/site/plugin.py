@@ -108,7 +108,7 @@ class KbPlugin(BasePlugin[KbConfig]):
             raise PluginError(exc.format()) from exc
         if self.config.handbook:
             self._add_handbook(files, config)
-        if self.config.epub:
+        if self.config.epub and not self.serving:  # a slow output: not in the preview's rebuilds
             self._add_epub(files, config)
         self.search_parts = shards(self.kb) if self.config.search else []
         for n, text in enumerate(self.search_parts):
