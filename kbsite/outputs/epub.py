@@ -79,10 +79,11 @@ def book_files(
     configs: dict | None = None,
     glossary_links: bool = True,
     fingerprint: str = "",
+    articles: dict[str, Markup] | None = None,
 ) -> dict[str, bytes]:
-    """Every file of the EPUB but `mimetype`, by its path in the zip."""
+    """Every file of the EPUB but `mimetype`, by its path in the zip (`articles`: as the handbook's)."""
     book = HandbookRenderer(kb, loader, glossary_links)
-    md = book.markdown(extensions or [], configs or {})
+    rendered = articles or book.articles_html(extensions or [], configs or {})
     when = edition(kb) or ZIP_EPOCH
     title = kb.site_name or "Handbook"
     common = {"language": language, "description": description, "fingerprint": fingerprint}
@@ -93,8 +94,8 @@ def book_files(
 
     docs = [doc("cover.xhtml", title, "epub/cover.html", edition=when.date().isoformat())]
     chapters = [(c, kb.in_category(c)) for c in kb.categories if kb.in_category(c)]
-    for n, (category, articles) in enumerate(chapters, 1):
-        html = [(a, book.article_html(md, a)) for a in articles]
+    for n, (category, in_chapter) in enumerate(chapters, 1):
+        html = [(a, rendered[a.slug]) for a in in_chapter]
         docs.append(
             doc(
                 f"chapter-{n}.xhtml",
@@ -173,7 +174,13 @@ def write_epub(files: dict[str, bytes], when: dt.datetime) -> bytes:
     return buf.getvalue()
 
 
-def build(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, language: str) -> Epub:
+def build(
+    kb: KnowledgeBase,
+    config,
+    loader: jinja2.BaseLoader,
+    language: str,
+    articles: dict[str, Markup] | None = None,
+) -> Epub:
     """The EPUB for an MkDocs config that the kbsite plugin has set up."""
     plugin = config.plugins.get("kbsite")
     files = book_files(
@@ -186,5 +193,6 @@ def build(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, language: str) -
         configs=dict(config.mdx_configs),
         glossary_links=plugin.config.glossary_links if plugin else True,
         fingerprint=printed_fingerprint(plugin.config.signing_key) if plugin else "",
+        articles=articles,
     )
     return Epub(epub_path(kb.site_name, language), write_epub(files, edition(kb) or ZIP_EPOCH))

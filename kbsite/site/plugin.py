@@ -106,10 +106,18 @@ class KbPlugin(BasePlugin[KbConfig]):
             images.clean_files(files, config)
         except ContentErrors as exc:
             raise PluginError(exc.format()) from exc
+        epub_on = self.config.epub and not self.serving  # a slow output: not in the preview's rebuilds
+        loader = config.theme.get_env().loader
+        # Both books print the articles the same way: render them once.
+        articles = (
+            handbook.config_articles(self.kb, config, loader, self.config.glossary_links)
+            if self.config.handbook and epub_on
+            else None
+        )
         if self.config.handbook:
-            self._add_handbook(files, config)
-        if self.config.epub and not self.serving:  # a slow output: not in the preview's rebuilds
-            self._add_epub(files, config)
+            self._add_handbook(files, config, articles)
+        if epub_on:
+            self._add_epub(files, config, articles)
         self.search_parts = shards(self.kb) if self.config.search else []
         for n, text in enumerate(self.search_parts):
             files.append(File.generated(config, f"{INDEX_DIR}/index-{n}.js", content=text))
@@ -156,16 +164,17 @@ class KbPlugin(BasePlugin[KbConfig]):
         # over it was 11% of a build. Its page needs only the title.
         return f"---\ntitle: {json.dumps(article.title, ensure_ascii=False)}\n---\n{article.body}"
 
-    def _add_handbook(self, files: Files, config) -> None:
+    def _add_handbook(self, files: Files, config, articles: dict | None) -> None:
         """Build the PDF now, before pages render: home and category pages show its size."""
-        book = handbook.build(self.kb, config, config.theme.get_env().loader, self.config.glossary_links)
+        loader = config.theme.get_env().loader
+        book = handbook.build(self.kb, config, loader, self.config.glossary_links, articles)
         files.append(File.generated(config, book.path, content=book.pdf))
         for page in self.generated.values():
             if page.src_uri in (HOME, DOWNLOADS) or "category" in page.context:
                 page.context["handbook"] = book
 
-    def _add_epub(self, files: Files, config) -> None:
-        book = epub.build(self.kb, config, config.theme.get_env().loader, self.language)
+    def _add_epub(self, files: Files, config, articles: dict | None) -> None:
+        book = epub.build(self.kb, config, config.theme.get_env().loader, self.language, articles)
         files.append(File.generated(config, book.path, content=book.data))
         self.generated[DOWNLOADS].context["epub"] = book
 
