@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -150,3 +151,30 @@ def test_pages_in_chromium_from_the_unpacked_book(built_mini, tmp_path, chromium
     assert page.url.endswith("#art-what-is-tails")
     page.close()
     assert outside == [] and tree_digest(folder) == before
+
+
+def test_article_images_go_in_without_their_metadata(mini, tmp_path):
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x013B] = "Someone Identifiable"  # Artist
+    Image.new("RGB", (40, 20), "navy").save(mini / "content/devices/photo.jpg", exif=exif)
+    article = mini / "content/devices/what-is-tails.md"
+    article.write_text(article.read_text() + "\n![A photo](photo.jpg)\n")
+    assert b"Someone Identifiable" in (mini / "content/devices/photo.jpg").read_bytes()
+    done = run_kbsite("epub", cwd=mini)
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(_book(mini / "site")) as zf:
+        photo = zf.read("OEBPS/devices/photo.jpg")
+        opf = zf.read("OEBPS/package.opf").decode()
+        chapter = next(
+            zf.read(n).decode()
+            for n in zf.namelist()
+            if "photo.jpg" in zf.read(n).decode(errors="replace") and n.endswith(".xhtml")
+        )
+    assert b"Someone Identifiable" not in photo and Image.open(io.BytesIO(photo)).size == (
+        40,
+        20,
+    )
+    assert 'href="devices/photo.jpg" media-type="image/jpeg"' in opf
+    assert 'src="devices/photo.jpg"' in chapter

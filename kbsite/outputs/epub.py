@@ -31,6 +31,7 @@ import jinja2
 from markupsafe import Markup
 
 from ..content.model import KnowledgeBase
+from ..safety import images
 from .handbook import HandbookRenderer, edition
 from .names import download_name
 from .signing import printed_fingerprint
@@ -40,7 +41,14 @@ MIMETYPE = b"application/epub+zip"
 ZIP_EPOCH = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)  # the earliest time a zip can hold
 HREF_RE = re.compile(r'href="#([^"]*)"')
 IMG_RE = re.compile(r'<img [^>]*?src="([^":]+)"')
-MEDIA_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif"}
+MEDIA_TYPES = {
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+}
 
 
 @dataclass(frozen=True)
@@ -119,7 +127,8 @@ def book_files(
         for src in IMG_RE.findall(d.body):
             path = posixpath.normpath(src)
             if not path.startswith("..") and (content_dir / path).is_file():
-                files[f"OEBPS/{path}"] = (content_dir / path).read_bytes()
+                # The same metadata-free copy the site publishes (no GPS, camera or author).
+                files[f"OEBPS/{path}"] = images.strip((content_dir / path).read_bytes(), path)
         page = book._render("epub/page.xhtml", "index.md", title=d.title, body=Markup(d.body), **common)
         files[f"OEBPS/{d.name}"] = page.encode()
 
