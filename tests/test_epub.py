@@ -178,3 +178,18 @@ def test_article_images_go_in_without_their_metadata(mini, tmp_path):
     )
     assert 'href="devices/photo.jpg" media-type="image/jpeg"' in opf
     assert 'src="devices/photo.jpg"' in chapter
+
+
+def test_an_article_the_books_cannot_render_stops_the_build_naming_it(built_mini, tmp_path):
+    root = tmp_path / "kb"
+    shutil.copytree(built_mini, root)
+    yml = root / "mkdocs.yml"
+    yml.write_text(yml.read_text().replace("toc]", "toc, {pymdownx.snippets: {check_paths: true}}]"))
+    article = root / "content/devices/what-is-tails.md"
+    article.write_text(article.read_text() + '\n--8<-- "no-such-snippet.txt"\n')  # snippets raises on it
+    before = tree_digest(root / "site")
+    done = run_kbsite("build", cwd=root)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "Error rendering 'devices/what-is-tails.md' for the handbook and EPUB" in done.stderr
+    assert "no-such-snippet.txt" in done.stderr and "previous site/ was left untouched" in done.stderr
+    assert tree_digest(root / "site") == before

@@ -22,6 +22,7 @@ import jinja2
 import markdown
 from markdown import Markdown
 from markupsafe import Markup
+from mkdocs.exceptions import PluginError
 
 from ..content.model import Article, KnowledgeBase, slugify
 from ..site.markdown_ext import EXTERNAL_RE, KbExtension
@@ -179,7 +180,13 @@ class HandbookRenderer(Renderer):
     def articles_html(self, extensions: list, configs: dict) -> dict[str, Markup]:
         """Every article as the books print it, by slug (the handbook's and the EPUB's)."""
         md = self.markdown(extensions, configs)
-        return {a.slug: self.article_html(md, a) for a in self.kb.articles}
+        html = {}
+        for a in self.kb.articles:
+            try:
+                html[a.slug] = self.article_html(md, a)
+            except Exception as exc:  # a Markdown extension's error: say which article, stop the build
+                raise PluginError(f"Error rendering '{a.src_uri}' for the handbook and EPUB: {exc}") from exc
+        return html
 
 
 def edition(kb: KnowledgeBase) -> dt.datetime | None:
