@@ -1,4 +1,4 @@
-"""The `kbsite` command line: build, check, pdf, serve, bundle, deploy-config and new."""
+"""The `kbsite` command line: build, check, pdf, epub, zim, serve, bundle, deploy-config and new."""
 
 from __future__ import annotations
 
@@ -177,9 +177,8 @@ def pdf(config_file: str) -> None:
         tmp = out.with_name(out.name + ".new")
         tmp.write_bytes(book.pdf)
         tmp.replace(out)  # never a half-written PDF where the old one was
-        shown = os.path.relpath(out) if out.is_relative_to(Path.cwd()) else str(out)
         click.echo(
-            f"Wrote {shown}: {book.pages} pages, {book.size_mb} MB, in {time.monotonic() - start:.1f} s."
+            f"Wrote {_shown(out)}: {book.pages} pages, {book.size_mb} MB, in {time.monotonic() - start:.1f} s."
         )
 
 
@@ -239,22 +238,135 @@ def deploy_config(root: str | None, listen: str | None, mount: str, what: str) -
     click.echo(text, nl=False)
 
 
+def _plugin(cfg, config_file: str, what: str):
+    plugin = cfg.plugins.get("kbsite")
+    if plugin is None:
+        _fail(f"{config_file}: add `- kbsite` under `plugins:` to build {what}.")
+    return plugin
+
+
+def _language(cfg) -> str:
+    # One language today; each output takes it as a parameter so it can be made per language.
+    return cfg.theme.get("language") or "en"
+
+
+def _shown(path: Path) -> str:
+    return os.path.relpath(path) if path.is_relative_to(Path.cwd()) else str(path)
+
+
+def _checked(step):
+    """Run a check or output step; its errors name the file or option and stop before writing."""
+    try:
+        return step()
+    except ContentErrors as exc:
+        _fail(exc.format() + "\nNothing was written.")
+
+
+@main.command()
+@config_option
+def epub(config_file: str) -> None:
+    """Build only the EPUB 3 book into site/downloads/ (`build` makes it too)."""
+    from .outputs import epub as epub_output
+
+    cfg = _config(config_file)
+    _load_kb(cfg)
+    cfg = cfg.plugins.on_config(cfg)
+    plugin = _plugin(cfg, config_file, "the EPUB")
+    book = epub_output.build(plugin.kb, cfg, cfg.theme.get_env().loader, _language(cfg))
+    out = Path(cfg.site_dir) / book.path
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".new")
+    tmp.write_bytes(book.data)
+    tmp.replace(out)
+    click.echo(f"Wrote {_shown(out)}: {book.size_mb} MB.")
+
+
+def _zim_step(cfg, config_file: str):
+    """Check the ZIM's metadata and tools now; return what writes it from a built site."""
+    from .outputs import zim
+
+    language = _language(cfg)
+    meta = _checked(lambda: zim.metadata(cfg, language, os.path.basename(config_file)))
+    _checked(zim.check_program)
+
+    def write(site: Path, out_dir: Path) -> Path:
+        icon = _checked(
+            lambda: zim.illustration(site, cfg.theme.get("favicon") or "assets/images/favicon.png")
+        )
+        return _checked(lambda: zim.write_zim(site, out_dir / zim.zim_name(cfg, language), meta, icon))
+
+    return write
+
+
+@main.command()
+@config_option
+@click.option("--no-build", is_flag=True, help="Pack the existing site/ instead of building first.")
+def zim(config_file: str, no_build: bool) -> None:
+    """Build, then pack the site into dist/<site>-<lang>.zim for Kiwix (needs zim-tools)."""
+    cfg = _config(config_file)
+    write = _zim_step(cfg, config_file)
+    site = Path(cfg.site_dir) if no_build else build_site(config_file)
+    if not (site / "index.html").is_file():
+        _fail(f"{site.name}/index.html is missing: run `kbsite build` first (or drop --no-build).")
+    out = write(site, Path(cfg.config_file_path).parent / "dist")
+    click.echo(f"Wrote {_shown(out)} ({out.stat().st_size // 1024} KiB).")
+
+
 @main.command()
 @config_option
 @click.option("--no-build", is_flag=True, help="Bundle the existing site/ instead of building first.")
-def bundle(config_file: str, no_build: bool) -> None:
+@click.option(
+    "--sign", "key_id", metavar="KEYID", help="Sign SHA256SUMS with this gpg key (the configured one)."
+)
+@click.option(
+    "--minisign",
+    "minisign_key",
+    metavar="KEYFILE",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also sign SHA256SUMS with this minisign secret key file.",
+)
+@click.option("--zim", "with_zim", is_flag=True, help="Also pack the ZIM for Kiwix into the bundle.")
+def bundle(
+    config_file: str, no_build: bool, key_id: str | None, minisign_key: Path | None, with_zim: bool
+) -> None:
     """Build, then write dist/<site>-<date>.zip for a USB stick (opens in Tails)."""
-    from .outputs.bundle import write_bundle
+    from .outputs import signing
+    from .outputs.bundle import Trust, write_bundle
     from .safety.reproducible import default_source_date_epoch
 
     cfg = _config(config_file)
+    options = _plugin(cfg, config_file, "the bundle").config
+    name = os.path.basename(config_file)
+    # Every key and tool is checked before anything is built or written.
+    fingerprint = _checked(lambda: signing.check_gpg_key(key_id, options.signing_key, name)) if key_id else ""
+    public = _checked(lambda: signing.check_minisign(options.minisign_key, name)) if minisign_key else ""
+    write_zim = _zim_step(cfg, config_file) if with_zim else None
     site = Path(cfg.site_dir) if no_build else build_site(config_file)
     if not (site / "index.html").is_file():
         _fail(f"{site.name}/index.html is missing: run `kbsite build` first (or drop --no-build).")
     kb = _load_kb(cfg)
     default_source_date_epoch(kb)  # as the build did, when --no-build skipped it
-    zip_path = write_bundle(site, Path(cfg.config_file_path).parent / "dist", cfg.site_name, kb)
-    click.echo(f"Wrote {zip_path.parent.name}/{zip_path.name} ({zip_path.stat().st_size // 1024} KiB).")
+    dist = Path(cfg.config_file_path).parent / "dist"
+    extra = {}
+    if write_zim:
+        zim_path = write_zim(site, dist)
+        extra[zim_path.name] = zim_path.read_bytes()
+    signers = []
+    if fingerprint:
+        signers.append(lambda sums: {"SHA256SUMS.asc": signing.gpg_sign(sums, fingerprint)})
+    if minisign_key:
+        signers.append(lambda sums: {"SHA256SUMS.minisig": signing.minisign_sign(sums, minisign_key, public)})
+    trust = Trust(
+        fingerprint=signing.printed_fingerprint(options.signing_key),
+        minisign_key=options.minisign_key or "",
+        public_key=_checked(lambda: signing.gpg_public_key(fingerprint)) if fingerprint else b"",
+        signers=signers,
+    )
+    zip_path = _checked(lambda: write_bundle(site, dist, cfg.site_name, kb, trust, extra))
+    signed = " and signed" if signers else ""
+    click.echo(
+        f"Wrote{signed} {zip_path.parent.name}/{zip_path.name} ({zip_path.stat().st_size // 1024} KiB)."
+    )
 
 
 @main.command()

@@ -192,10 +192,14 @@ def test_home_and_category_pages_link_the_handbook(built, kb):
 
 def test_handbook_can_be_turned_off(mini):
     yml = mini / "mkdocs.yml"
-    yml.write_text(yml.read_text().replace("  - kbsite\n", "  - kbsite:\n      handbook: false\n"))
+    yml.write_text(
+        yml.read_text().replace("  - kbsite\n", "  - kbsite:\n      handbook: false\n      epub: false\n")
+    )
     root = build_mini(mini)
     assert not (root / "site/downloads").exists()
     assert "handbook" not in (root / "site/index.html").read_text().lower()
+    downloads = (root / "site/downloads.html").read_text()
+    assert "Handbook (PDF)" not in downloads and "EPUB" not in downloads
 
 
 def test_body_links_and_images(mini):

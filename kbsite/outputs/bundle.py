@@ -4,10 +4,14 @@ dist/<site>-<date>.zip
   <site>-<date>/START-HERE.html    a plain page linking into the site (no JavaScript)
   <site>-<date>/OPEN-IN-TAILS.txt  why and how to copy the folder before opening it
   <site>-<date>/SHA256SUMS         every other file, for `sha256sum -c SHA256SUMS`
+  <site>-<date>/SHA256SUMS.asc     with --sign: gpg's detached signature of SHA256SUMS
+  <site>-<date>/SHA256SUMS.minisig with --minisign: minisign's signature of SHA256SUMS
+  <site>-<date>/PUBLISHER-KEY.asc  with --sign: the publisher's public key, to import
   <site>-<date>/site/...           the built site (with the handbook PDF when built)
 
 Reproducible: entries sorted, times from SOURCE_DATE_EPOCH, fixed permissions,
-fixed compression, no extra fields, so the same site gives the same bytes.
+fixed compression, no extra fields, so the same site gives the same bytes. The signatures
+are the only files that differ between two signed bundles: they sign the same SHA256SUMS.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import datetime as dt
 import hashlib
 import os
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
@@ -28,18 +34,38 @@ TEMPLATES = Path(__file__).parent.parent / "usb"
 ZIP_EPOCH = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)  # the earliest time a zip can hold
 
 
+@dataclass(frozen=True)
+class Trust:
+    """What a reader needs to check the copy: the printed fingerprint and the signatures."""
+
+    fingerprint: str = ""  # formatted as gpg prints it; "" when mkdocs.yml gives none
+    minisign_key: str = ""
+    public_key: bytes = b""  # PUBLISHER-KEY.asc, listed in SHA256SUMS
+    # SHA256SUMS bytes -> signature files beside it (not listed in SHA256SUMS)
+    signers: list[Callable[[bytes], dict[str, bytes]]] = field(default_factory=list)
+
+
 def bundle_name(site_name: str) -> str:
     return f"{slugify(site_name) or 'site'}-{get_build_datetime():%Y-%m-%d}"
 
 
-def bundle_files(site: Path, site_name: str, kb: KnowledgeBase) -> dict[str, bytes]:
-    """Every file of the bundle by its path inside the top folder."""
+def bundle_files(
+    site: Path,
+    site_name: str,
+    kb: KnowledgeBase,
+    trust: Trust | None = None,
+    extra: dict[str, bytes] | None = None,
+) -> dict[str, bytes]:
+    """Every file of the bundle by its path inside the top folder; `extra` beside START-HERE."""
     files = {
         f"site/{p.relative_to(site).as_posix()}": p.read_bytes()
         for p in sorted(site.rglob("*"))
         if p.is_file()
     }
+    files.update(extra or {})
+    trust = trust or Trust()
     handbooks = sorted(name for name in files if name.startswith("site/downloads/") and name.endswith(".pdf"))
+    books = sorted(name for name in files if name.startswith("site/downloads/") and name.endswith(".epub"))
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, keep_trailing_newline=True
     )
@@ -49,12 +75,23 @@ def bundle_files(site: Path, site_name: str, kb: KnowledgeBase) -> dict[str, byt
         "articles": kb.articles,
         "edition": kb.edition_date(),
         "folder": bundle_name(site_name),
+        "books": books,
+        "zims": sorted(name for name in files if name.endswith(".zim")),
+        "downloads_page": "site/downloads.html" if "site/downloads.html" in files else "",
+        "fingerprint": trust.fingerprint,
+        "minisign_key": trust.minisign_key,
+        "signed": bool(trust.signers),
+        "verify_page": "site/verify.html" if "site/verify.html" in files else "",
     }
+    if trust.public_key:
+        files["PUBLISHER-KEY.asc"] = trust.public_key
     files["START-HERE.html"] = env.get_template("START-HERE.html").render(context).encode()
     files["OPEN-IN-TAILS.txt"] = env.get_template("OPEN-IN-TAILS.txt").render(context).encode()
     files["SHA256SUMS"] = "".join(
         f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())
     ).encode()
+    for sign in trust.signers:
+        files.update(sign(files["SHA256SUMS"]))
     return files
 
 
@@ -81,12 +118,20 @@ def write_zip(path: Path, top: str, files: dict[str, bytes]) -> None:
     tmp.replace(path)
 
 
-def write_bundle(site: Path, dist: Path, site_name: str, kb: KnowledgeBase) -> Path:
+def write_bundle(
+    site: Path,
+    dist: Path,
+    site_name: str,
+    kb: KnowledgeBase,
+    trust: Trust | None = None,
+    extra: dict[str, bytes] | None = None,
+) -> Path:
     """Write dist/<name>.zip and dist/<name>.zip.sha256; return the zip's path."""
     name = bundle_name(site_name)
+    files = bundle_files(site, site_name, kb, trust, extra)  # signs first: a failure writes nothing
     dist.mkdir(parents=True, exist_ok=True)
     zip_path = dist / f"{name}.zip"
-    write_zip(zip_path, name, bundle_files(site, site_name, kb))
+    write_zip(zip_path, name, files)
     digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()
     (dist / f"{name}.zip.sha256").write_text(f"{digest}  {zip_path.name}\n", encoding="utf-8")
     return zip_path

@@ -22,12 +22,14 @@ import jinja2
 import markdown
 from markdown import Markdown
 from markupsafe import Markup
+from mkdocs.exceptions import PluginError
 
 from ..content.model import Article, KnowledgeBase, slugify
 from ..site.markdown_ext import EXTERNAL_RE, KbExtension
 from ..site.pages import GLOSSARY, TOOLS
 from ..site.render import Renderer
 from .pagenumbers import PARALLEL_MIN_ARTICLES, Numberer
+from .signing import printed_fingerprint
 from .weasy import paused_gc
 
 FONTS = ("DejaVu Serif", "DejaVu Sans", "DejaVu Sans Mono")  # Debian fonts-dejavu-core/-extra
@@ -176,6 +178,17 @@ class HandbookRenderer(Renderer):
         body = md.convert(self.place_markers(article, article.body))
         return Markup(self.article(article, body, template="handbook/article.html"))
 
+    def articles_html(self, extensions: list, configs: dict) -> dict[str, Markup]:
+        """Every article as the books print it, by slug (the handbook's and the EPUB's)."""
+        md = self.markdown(extensions, configs)
+        html = {}
+        for a in self.kb.articles:
+            try:
+                html[a.slug] = self.article_html(md, a)
+            except Exception as exc:  # a Markdown extension's error: say which article, stop the build
+                raise PluginError(f"Error rendering '{a.src_uri}' for the handbook and EPUB: {exc}") from exc
+        return html
+
 
 def edition(kb: KnowledgeBase) -> dt.datetime | None:
     """SOURCE_DATE_EPOCH when set, else the newest `updated` date (midnight UTC)."""
@@ -195,11 +208,13 @@ def book_html(
     extensions: list | None = None,
     configs: dict | None = None,
     glossary_links: bool = True,
+    fingerprint: str = "",
+    articles: dict[str, Markup] | None = None,
 ) -> str:
     """The whole handbook as one HTML document (print CSS inlined)."""
     book = HandbookRenderer(kb, loader, glossary_links)
-    md = book.markdown(extensions or [], configs or {})
-    chapters = [(c, [(a, book.article_html(md, a)) for a in kb.in_category(c)]) for c in kb.categories]
+    html = articles or book.articles_html(extensions or [], configs or {})
+    chapters = [(c, [(a, html[a.slug]) for a in kb.in_category(c)]) for c in kb.categories]
     chapters = [(c, arts) for c, arts in chapters if arts]
     tools = [(t, kb.citing(t)) for t in sorted(kb.tools.values(), key=lambda t: t.name.lower())]
     when = edition(kb)
@@ -216,6 +231,7 @@ def book_html(
         edition=when.date().isoformat() if when else "",
         created=when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else "",
         fonts=FONTS,
+        fingerprint=fingerprint,
     )
 
 
@@ -228,8 +244,15 @@ def render_pdf(html: str, base: Path, numberer: Numberer | None = None) -> tuple
     return pdf, len(document.pages)
 
 
-def config_html(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_links: bool = True) -> str:
+def config_html(
+    kb: KnowledgeBase,
+    config,
+    loader: jinja2.BaseLoader,
+    glossary_links: bool = True,
+    articles: dict[str, Markup] | None = None,
+) -> str:
     """The book's HTML for an MkDocs config that the kbsite plugin has set up."""
+    plugin = config.plugins.get("kbsite")
     return book_html(
         kb,
         loader,
@@ -238,15 +261,31 @@ def config_html(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_l
         extensions=list(config.markdown_extensions),
         configs=dict(config.mdx_configs),
         glossary_links=glossary_links,
+        fingerprint=printed_fingerprint(plugin.config.signing_key) if plugin else "",
+        articles=articles,
     )
 
 
-def build(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_links: bool = True) -> Handbook:
+def config_articles(
+    kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_links: bool = True
+) -> dict[str, Markup]:
+    """The articles as the books print them, rendered once for both the handbook and the EPUB."""
+    book = HandbookRenderer(kb, loader, glossary_links)
+    return book.articles_html(list(config.markdown_extensions), dict(config.mdx_configs))
+
+
+def build(
+    kb: KnowledgeBase,
+    config,
+    loader: jinja2.BaseLoader,
+    glossary_links: bool = True,
+    articles: dict[str, Markup] | None = None,
+) -> Handbook:
     """The handbook for an MkDocs config that the kbsite plugin has set up."""
     # A worker process for large books, started now to be ready once the book is written.
     numberer = Numberer(workers=None if len(kb.articles) >= PARALLEL_MIN_ARTICLES else 1)
     try:
-        html = config_html(kb, config, loader, glossary_links)
+        html = config_html(kb, config, loader, glossary_links, articles)
         pdf, pages = render_pdf(html, Path(config.docs_dir), numberer)
     finally:
         numberer.close()

@@ -23,6 +23,18 @@ class KbConfig(Config):
     languages = opt.Type(list, default=[])
     """Translation languages: codes (`- ja`) or `{code, name, dir}`; the original is theme.language."""
 
+    epub = opt.Type(bool, default=True)
+    """Build the EPUB 3 book into downloads/ beside the handbook (standard library only, fast)."""
+    signing_key = opt.Optional(opt.Type(str))
+    """The publisher's OpenPGP fingerprint: printed on the Verify page, the handbook's cover and in
+    the bundle; `kbsite bundle --sign` refuses any other key."""
+    minisign_key = opt.Optional(opt.Type(str))
+    """The publisher's minisign public key (`RW...`), for `kbsite bundle --minisign`."""
+    zim_title = opt.Optional(opt.Type(str))
+    """The ZIM's title (at most 30 characters) when site_name is longer."""
+    zim_description = opt.Optional(opt.Type(str))
+    """The ZIM's description (at most 80 characters) when site_description is longer."""
+
 
 def declared_languages(config) -> tuple[Language, ...]:
     """The site's languages from an MkDocs config: the theme's first, then the plugin's."""

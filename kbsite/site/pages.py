@@ -10,13 +10,15 @@ from typing import Any
 from ..content.model import KnowledgeBase, initial, sort_key
 from . import i18n
 
-HOME, AZ, GLOSSARY, MISUNDERSTANDINGS, CHECKLISTS, TOOLS = (
+HOME, AZ, GLOSSARY, MISUNDERSTANDINGS, CHECKLISTS, TOOLS, DOWNLOADS, VERIFY = (
     "index.md",
     "a-z.md",
     "glossary.md",
     "misunderstandings.md",
     "checklists.md",
     "tools/index.md",
+    "downloads.md",
+    "verify.md",
 )
 
 
@@ -29,7 +31,9 @@ class GeneratedPage:
     in_nav: bool = True
 
 
-def generated_pages(kb: KnowledgeBase) -> list[GeneratedPage]:
+def generated_pages(kb: KnowledgeBase, publisher: dict[str, str] | None = None) -> list[GeneratedPage]:
+    """Every generated page; `publisher` gives the fingerprint, keys and language they print."""
+    publisher = publisher or {}
     _ = i18n.translations(i18n.code(kb)).gettext  # page titles in the reader's language
     counts = {c.id: len(kb.in_category(c)) for c in kb.categories}
     pages = [
@@ -72,6 +76,9 @@ def generated_pages(kb: KnowledgeBase) -> list[GeneratedPage]:
         GeneratedPage(
             CHECKLISTS, _("Checklists"), "kb/checklists.html", {"groups": _rows_by_article(kb, "checks")}
         ),
+        # The downloads page learns the handbook's and EPUB's sizes once they are built.
+        GeneratedPage(DOWNLOADS, _("Downloads"), "kb/downloads.html", dict(publisher)),
+        GeneratedPage(VERIFY, _("Verify this copy"), "kb/verify.html", dict(publisher)),
     ]
     for tool in kb.tools.values():
         pages.append(
@@ -114,5 +121,7 @@ def nav(kb: KnowledgeBase, extra_pages: list[str]) -> list:
         {_("Glossary"): GLOSSARY},
         {_("Common misunderstandings"): MISUNDERSTANDINGS},
         {_("Checklists"): CHECKLISTS},
+        {_("Downloads"): DOWNLOADS},
+        {_("Verify this copy"): VERIFY},
     ]
     return items + sorted(extra_pages)

@@ -19,7 +19,8 @@ from ..content.errors import ContentErrors
 from ..content.languages import split_suffix
 from ..content.model import KnowledgeBase
 from ..content.view import view
-from ..outputs import handbook
+from ..outputs import epub, handbook, signing
+from ..outputs.names import download_name
 from ..safety import audit, images, policy, reproducible
 from ..safety.audit_pool import InlineAuditor, PageAuditor
 from . import i18n, parallel
@@ -27,7 +28,7 @@ from .config import KbConfig, declared_languages
 from .htmlsize import squeeze
 from .markdown_ext import KbExtension
 from .navcache import NavCache
-from .pages import GLOSSARY, HOME, generated_pages, nav
+from .pages import DOWNLOADS, GLOSSARY, HOME, generated_pages, nav
 from .render import Renderer, page_url
 from .search import INDEX_DIR, shards
 
@@ -65,6 +66,8 @@ class KbPlugin(BasePlugin[KbConfig]):
         config.theme["direction"] = direction  # Material's <body dir> and its mirrored layout
         self.html_open = re.compile(r'<html lang="([^"]*)"')
         self.html_dir = rf'<html lang="\1" dir="{direction}"'
+        if self.config.signing_key and (problem := signing.fingerprint_problem(self.config.signing_key)):
+            raise PluginError(f"kbsite: mkdocs.yml: {signing.CONFIG_FIELD}: {problem}")
         problems = audit.check_config(config)
         if problems:
             raise PluginError(
@@ -85,7 +88,14 @@ class KbPlugin(BasePlugin[KbConfig]):
         self.page_auditor: PageAuditor | InlineAuditor | None = None
         self.split = None
         self.child_report: dict | None = None
-        self.generated = {p.src_uri: p for p in generated_pages(self.kb)}
+        self.language = config.theme.get("language") or "en"
+        publisher = {
+            "fingerprint": signing.printed_fingerprint(self.config.signing_key),
+            "minisign_key": self.config.minisign_key or "",
+            "language": self.language,
+            "zim_name": download_name(config.site_name, self.language, "zim"),
+        }
+        self.generated = {p.src_uri: p for p in generated_pages(self.kb, publisher)}
         self.articles = self.kb.by_src_uri()
         if not config.nav:
             config.nav = nav(self.kb, self._plain_pages(config))
@@ -116,8 +126,18 @@ class KbPlugin(BasePlugin[KbConfig]):
             images.clean_files(files, config)
         except ContentErrors as exc:
             raise PluginError(exc.format()) from exc
+        epub_on = self.config.epub and not self.serving  # a slow output: not in the preview's rebuilds
+        loader = config.theme.get_env().loader
+        # Both books print the articles the same way: render them once.
+        articles = (
+            handbook.config_articles(self.kb, config, loader, self.config.glossary_links)
+            if self.config.handbook and epub_on
+            else None
+        )
         if self.config.handbook:
-            self._add_handbook(files, config)
+            self._add_handbook(files, config, articles)
+        if epub_on:
+            self._add_epub(files, config, articles)
         self.search_parts = shards(self.kb) if self.config.search else []
         for n, text in enumerate(self.search_parts):
             files.append(File.generated(config, f"{INDEX_DIR}/index-{n}.js", content=text))
@@ -164,13 +184,19 @@ class KbPlugin(BasePlugin[KbConfig]):
         # over it was 11% of a build. Its page needs only the title.
         return f"---\ntitle: {json.dumps(article.title, ensure_ascii=False)}\n---\n{article.body}"
 
-    def _add_handbook(self, files: Files, config) -> None:
+    def _add_handbook(self, files: Files, config, articles: dict | None) -> None:
         """Build the PDF now, before pages render: home and category pages show its size."""
-        book = handbook.build(self.kb, config, config.theme.get_env().loader, self.config.glossary_links)
+        loader = config.theme.get_env().loader
+        book = handbook.build(self.kb, config, loader, self.config.glossary_links, articles)
         files.append(File.generated(config, book.path, content=book.pdf))
         for page in self.generated.values():
-            if page.src_uri == HOME or "category" in page.context:
+            if page.src_uri in (HOME, DOWNLOADS) or "category" in page.context:
                 page.context["handbook"] = book
+
+    def _add_epub(self, files: Files, config, articles: dict | None) -> None:
+        book = epub.build(self.kb, config, config.theme.get_env().loader, self.language, articles)
+        files.append(File.generated(config, book.path, content=book.data))
+        self.generated[DOWNLOADS].context["epub"] = book
 
     def on_page_markdown(self, markdown: str, page: Page, config, files) -> str:
         if not self._renders(page):
@@ -295,10 +321,10 @@ class KbPlugin(BasePlugin[KbConfig]):
 
 
 def _is_print_asset(file: File, config) -> bool:
-    """A theme file under handbook/ (ours or the site's override): read by the PDF only."""
+    """A theme file under handbook/ or epub/ (ours or the site's override): read by the books only."""
     src = file.abs_src_path
     return (
-        file.src_uri.startswith("handbook/")
+        file.src_uri.startswith(("handbook/", "epub/"))
         and bool(src)
         and not Path(src or "").is_relative_to(config.docs_dir)
     )
