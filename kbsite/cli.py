@@ -55,9 +55,32 @@ def main() -> None:
 
 @main.command()
 @config_option
-def check(config_file: str) -> None:
+@click.option("--strict", is_flag=True, help="Fail on warnings too (as `strict: true` makes the build).")
+def check(config_file: str, strict: bool) -> None:
     """Validate all content and report every error; write nothing."""
-    kb = _load_kb(_config(config_file))
+    from .content.tree import content_files
+    from .site.lint import lint
+    from .site.render import Renderer
+
+    cfg = _config(config_file)
+    kb = _load_kb(cfg)
+    from mkdocs.exceptions import PluginError
+
+    try:
+        cfg = cfg.plugins.on_config(cfg)  # the plugin adds its templates and Markdown extension
+    except PluginError as exc:
+        _fail(str(exc))
+    plugin = cfg.plugins.get("kbsite")
+    root = Path(cfg.docs_dir)
+    if plugin is not None:
+        files = [p.relative_to(root).as_posix() for p in content_files(root)[0]]
+        errors = lint(kb, cfg, Renderer(kb, cfg.theme.get_env()), files)
+        if errors:
+            _fail(ContentErrors(errors).format() + "\nNothing was written.")
+    for warning in kb.warnings:
+        click.echo("WARNING: " + warning.format(), err=True)
+    if kb.warnings and (strict or cfg.strict):
+        _fail(f"{len(kb.warnings)} warning(s), which strict mode counts as errors.")
     click.echo(
         f"OK: {len(kb.articles)} articles, {len(kb.categories)} categories, "
         f"{len(kb.tools)} tools, {len(kb.glossary)} glossary terms."
@@ -67,31 +90,25 @@ def check(config_file: str) -> None:
 def build_site(config_file: str) -> Path:
     """Build into a fresh folder beside site_dir, then swap it in.
 
-    A failed build leaves the previous site untouched.
+    A failed or interrupted build leaves the previous site untouched.
     """
     from mkdocs.commands.build import build
     from mkdocs.exceptions import MkDocsException
 
+    from .safety.reproducible import default_source_date_epoch
+    from .site import swap
+
     cfg = _config(config_file)
-    _load_kb(cfg)  # report content errors before anything is written
+    kb = _load_kb(cfg)  # report content errors before anything is written
+    if note := default_source_date_epoch(kb):
+        click.echo(note, err=True)
     site = Path(cfg.site_dir)
-    site.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=site.name + ".new-", dir=site.parent))
     try:
-        build(_config(config_file, site_dir=str(tmp)))
+        swap.build_into(site, lambda tmp: build(_config(config_file, site_dir=str(tmp))))
+    except swap.Interrupted as exc:
+        _fail(f"Build interrupted ({exc}).\nThe previous {site.name}/ was left untouched.", 128 + exc.signum)
     except (MkDocsException, SystemExit) as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
         _fail(f"Build failed: {exc}\nThe previous {site.name}/ was left untouched.")
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    tmp.chmod(0o755)
-    old = site.with_name(site.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if site.exists():
-        site.rename(old)
-    tmp.rename(site)
-    shutil.rmtree(old, ignore_errors=True)
     return site
 
 
@@ -119,6 +136,8 @@ def pdf(config_file: str) -> None:
     if plugin is None:
         _fail(f"{config_file}: add `- kbsite` under `plugins:` to build the handbook.")
     book = build_handbook(plugin.kb, cfg, cfg.theme.get_env().loader, plugin.config.glossary_links)
+    if book.refused:
+        _fail(ContentErrors(list(book.refused)).format() + "\nNothing was written.")
     out = Path(cfg.site_dir) / book.path
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".new")

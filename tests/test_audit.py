@@ -284,7 +284,7 @@ def test_content_reference_names_markdown_line():
     sources = {
         "devices/x.html": audit.Source("devices/x.md", f"---\ntitle: X\n---\n\nIntro.\n\n![x]({EXT}.png)\n")
     }
-    finding = audit._locate(audit.audit_text("devices/x.html", text)[0], sources)
+    (finding,) = audit.locate(audit.audit_text("devices/x.html", text), sources)
     assert (finding.source, finding.line) == ("devices/x.md", 7)
     assert finding.format().startswith("devices/x.md:7: <img src>")
     assert "download it into content/" in finding.format() and "devices/x.html" in finding.format()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 
@@ -112,6 +113,7 @@ class KnowledgeBase:
     glossary: list[GlossaryTerm]
     table_kinds: dict[str, TableKind]
     articles: list[Article]  # category order, then title
+    warnings: list = field(default_factory=list)  # ContentErrors that do not stop a build (strict does)
 
     def by_slug(self) -> dict[str, Article]:
         return {a.slug: a for a in self.articles}
@@ -132,8 +134,30 @@ class KnowledgeBase:
         return max((a.updated for a in self.articles), default=None)
 
 
+# Latin letters that Unicode does not decompose into a base letter and an accent.
+_LATIN = str.maketrans(
+    {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "ł": "l", "þ": "th", "ı": "i"}
+)
+
+
 def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    """Words in lower case joined by hyphens, for ids, anchors and file names.
+
+    Latin letters lose their accents (`Tor Über` -> `tor-uber`); letters of other
+    scripts, which have no one spelling in Latin letters, stay as they are
+    (`Что такое Tor` -> `что-такое-tor`): readable, and valid in ids and URLs.
+    """
+    out: list[str] = []
+    for ch in unicodedata.normalize("NFKD", text.lower().translate(_LATIN)):
+        kind = unicodedata.category(ch)[0]
+        if kind == "M":
+            if out and not out[-1].isascii():
+                out.append(ch)  # a mark on a non-Latin letter is part of it (e.g. Devanagari)
+        elif kind in "LN":
+            out.append(ch)
+        elif out and out[-1] != "-":
+            out.append("-")
+    return unicodedata.normalize("NFC", "".join(out)).strip("-")
 
 
 def sort_key(title: str) -> str:

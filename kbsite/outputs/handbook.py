@@ -23,6 +23,7 @@ import markdown
 from markdown import Markdown
 from markupsafe import Markup
 
+from ..content.errors import ContentError
 from ..content.model import Article, KnowledgeBase, slugify
 from ..site.markdown_ext import EXTERNAL_RE, KbExtension
 from ..site.pages import GLOSSARY, TOOLS
@@ -40,6 +41,7 @@ class Handbook:
     path: str  # inside site/, e.g. downloads/anonymity-sense-handbook.pdf
     pdf: bytes
     pages: int
+    refused: tuple[ContentError, ...] = ()  # images the book could not print
 
     @property
     def size_mb(self) -> str:
@@ -89,9 +91,17 @@ class LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
             if el.get("id"):
                 el.set("id", f"sec-{article.slug}--{el.get('id')}")
             src = el.get("src") if el.tag == "img" else None
-            if src and not urlsplit(src).scheme and not src.startswith("/"):
-                # The book's base is content/, the article's folder is below it.
-                el.set("src", posixpath.normpath(posixpath.join(here, unquote(src))))
+            if src is None or src.startswith("data:"):
+                continue
+            path = posixpath.normpath(posixpath.join(here, unquote(urlsplit(src).path)))
+            if urlsplit(src).scheme or src.startswith("/") or path.startswith("../"):
+                self.book.refuse(article, src, "it is not a file inside content/")
+                del el.attrib["src"]  # never fetched
+            elif not (self.book.content / path).is_file():
+                self.book.refuse(article, src, "there is no such file in content/")
+                del el.attrib["src"]
+            else:
+                el.set("src", path)  # the book's base is content/, the article's folder is below it
         for parent in list(root.iter()):
             for n, a in enumerate(list(parent)):
                 if a.tag == "a":
@@ -145,10 +155,31 @@ class LinkExtension(markdown.Extension):
 class HandbookRenderer(Renderer):
     """The site's Renderer, with links that point inside the book."""
 
-    def __init__(self, kb: KnowledgeBase, loader: jinja2.BaseLoader, glossary_links: bool = True):
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        loader: jinja2.BaseLoader,
+        glossary_links: bool = True,
+        content: Path = Path("content"),
+    ):
         super().__init__(kb, jinja2.Environment(loader=loader))
         self.articles = kb.by_src_uri()
         self.glossary_links = glossary_links
+        self.content = content
+        self.refused: list[ContentError] = []
+
+    def refuse(self, article: Article, src: str, why: str) -> None:
+        """An image the book cannot print: `kbsite pdf` and the build stop on it."""
+        lines = article.body.splitlines()
+        n = next((n for n, line in enumerate(lines) if src in line), None)
+        self.refused.append(
+            ContentError(
+                article.src_uri,
+                f"image {src!r} cannot go into the handbook: {why}",
+                "download it into content/ (beside the article) and refer to it relatively",
+                article.body_line + n if n is not None else None,
+            )
+        )
 
     def _linker(self, from_src_uri: str):
         def url(target: Any, fragment: str = "") -> str:
@@ -194,14 +225,21 @@ def book_html(
     extensions: list | None = None,
     configs: dict | None = None,
     glossary_links: bool = True,
+    content: Path = Path("content"),
+    refused: list[ContentError] | None = None,
 ) -> str:
-    """The whole handbook as one HTML document (print CSS inlined)."""
-    book = HandbookRenderer(kb, loader, glossary_links)
+    """The whole handbook as one HTML document (print CSS inlined).
+
+    Images that cannot be printed (from other sites, outside `content`, missing) are
+    left out and added to `refused`."""
+    book = HandbookRenderer(kb, loader, glossary_links, content)
     md = book.markdown(extensions or [], configs or {})
     chapters = [(c, [(a, book.article_html(md, a)) for a in kb.in_category(c)]) for c in kb.categories]
     chapters = [(c, arts) for c, arts in chapters if arts]
     tools = [(t, kb.citing(t)) for t in sorted(kb.tools.values(), key=lambda t: t.name.lower())]
     when = edition(kb)
+    if refused is not None:
+        refused += book.refused
     return book._render(
         "handbook/book.html",
         "index.md",
@@ -226,7 +264,13 @@ def render_pdf(html: str, base: Path, numberer: Numberer | None = None) -> tuple
     return pdf, len(document.pages)
 
 
-def config_html(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_links: bool = True) -> str:
+def config_html(
+    kb: KnowledgeBase,
+    config,
+    loader: jinja2.BaseLoader,
+    glossary_links: bool = True,
+    refused: list[ContentError] | None = None,
+) -> str:
     """The book's HTML for an MkDocs config that the kbsite plugin has set up."""
     return book_html(
         kb,
@@ -236,6 +280,8 @@ def config_html(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_l
         extensions=list(config.markdown_extensions),
         configs=dict(config.mdx_configs),
         glossary_links=glossary_links,
+        content=Path(config.docs_dir),
+        refused=refused,
     )
 
 
@@ -243,9 +289,10 @@ def build(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_links: 
     """The handbook for an MkDocs config that the kbsite plugin has set up."""
     # A worker process for large books, started now to be ready once the book is written.
     numberer = Numberer(workers=None if len(kb.articles) >= PARALLEL_MIN_ARTICLES else 1)
+    refused: list[ContentError] = []
     try:
-        html = config_html(kb, config, loader, glossary_links)
+        html = config_html(kb, config, loader, glossary_links, refused)
         pdf, pages = render_pdf(html, Path(config.docs_dir), numberer)
     finally:
         numberer.close()
-    return Handbook(handbook_path(kb.site_name), pdf, pages)
+    return Handbook(handbook_path(kb.site_name), pdf, pages, tuple(refused))
