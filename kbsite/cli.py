@@ -58,25 +58,11 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Fail on warnings too (as `strict: true` makes the build).")
 def check(config_file: str, strict: bool) -> None:
     """Validate all content and report every error; write nothing."""
-    from .content.tree import content_files
-    from .site.lint import lint
-    from .site.render import Renderer
-
     cfg = _config(config_file)
     kb = _load_kb(cfg)
-    from mkdocs.exceptions import PluginError
-
-    try:
-        cfg = cfg.plugins.on_config(cfg)  # the plugin adds its templates and Markdown extension
-    except PluginError as exc:
-        _fail(str(exc))
-    plugin = cfg.plugins.get("kbsite")
-    root = Path(cfg.docs_dir)
-    if plugin is not None:
-        files = [p.relative_to(root).as_posix() for p in content_files(root)[0]]
-        errors = lint(kb, cfg, Renderer(kb, cfg.theme.get_env()), files)
-        if errors:
-            _fail(ContentErrors(errors).format() + "\nNothing was written.")
+    errors = _lint(config_file)
+    if errors:
+        _fail(ContentErrors(errors).format() + "\nNothing was written.")
     for warning in kb.warnings:
         click.echo("WARNING: " + warning.format(), err=True)
     if kb.warnings and (strict or cfg.strict):
@@ -85,6 +71,27 @@ def check(config_file: str, strict: bool) -> None:
         f"OK: {len(kb.articles)} articles, {len(kb.categories)} categories, "
         f"{len(kb.tools)} tools, {len(kb.glossary)} glossary terms."
     )
+
+
+def _lint(config_file: str, audited: bool = True) -> list:
+    """What the build would find in the articles (kbsite.site.lint), as content errors."""
+    from mkdocs.exceptions import PluginError
+
+    from .content.tree import content_files
+    from .site.lint import lint
+    from .site.render import Renderer
+
+    cfg = _config(config_file)
+    try:
+        cfg = cfg.plugins.on_config(cfg)  # the plugin loads the model, adds its templates and extension
+    except PluginError as exc:
+        _fail(str(exc))
+    plugin = cfg.plugins.get("kbsite")
+    if plugin is None:
+        return []
+    root = Path(cfg.docs_dir)
+    files = [p.relative_to(root).as_posix() for p in content_files(root)[0]]
+    return lint(plugin.kb, cfg, Renderer(plugin.kb, cfg.theme.get_env()), files, audited)
 
 
 def build_site(config_file: str) -> Path:
@@ -108,7 +115,11 @@ def build_site(config_file: str) -> Path:
     except swap.Interrupted as exc:
         _fail(f"Build interrupted ({exc}).\nThe previous {site.name}/ was left untouched.", 128 + exc.signum)
     except (MkDocsException, SystemExit) as exc:
-        _fail(f"Build failed: {exc}\nThe previous {site.name}/ was left untouched.")
+        # MkDocs names the page of a broken link but not its line: `check` does, so ask it.
+        # (The audit has named its findings' lines already.)
+        errors = _lint(config_file, audited=False)
+        found = ContentErrors(errors).format() + "\n" if errors else ""
+        _fail(f"{found}Build failed: {exc}\nThe previous {site.name}/ was left untouched.")
     return site
 
 

@@ -24,6 +24,7 @@ from .model import (
     resolve_related,
     slugify,
     sort_key,
+    unencrypted,
 )
 
 DATA_DIR = "_data"
@@ -184,8 +185,7 @@ def load_tools(
                 (i, "url"),
             )
             url = None
-        elif url and urlsplit(url).scheme == "http" and not _web_url(url, onion=True):
-            # On Tor, an exit relay can read and change a plain-HTTP page.
+        elif url and unencrypted(url):
             report.warning(
                 f"url {url!r} is not encrypted (http://)",
                 f"write `{'https' + url[4:]}` if the site offers it (readers see the link marked unencrypted)",

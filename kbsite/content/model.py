@@ -10,6 +10,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,10 @@ class Tool:
     @property
     def src_uri(self) -> str:
         return f"tools/{self.id}.md"
+
+    @property
+    def unencrypted(self) -> bool:
+        return unencrypted(self.url)
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,13 @@ class KnowledgeBase:
 _LATIN = str.maketrans(
     {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "ł": "l", "þ": "th", "ı": "i"}
 )
+
+
+def unencrypted(url: str) -> bool:
+    """Plain http:// to a clearnet site: on Tor, an exit relay can read and change it.
+    (An onion service is encrypted end to end, even over http://.)"""
+    parts = urlsplit(url)
+    return parts.scheme.lower() == "http" and not (parts.hostname or "").endswith(".onion")
 
 
 def slugify(text: str) -> str:

@@ -35,7 +35,8 @@ def link_error(root: Path, path: Path) -> ContentError | None:
 def content_files(root: Path) -> tuple[list[Path], list[ContentError]]:
     """Every file under `root` (sorted, as paths below `root`), and the links that escape it.
 
-    Names starting with "." are skipped, as MkDocs skips them. A linked folder inside
+    Files and folders whose names start with "." are not listed (MkDocs does not publish
+    them), but links among them are checked all the same. A linked folder inside
     `root` is walked once (a link to a folder that holds it would loop).
     """
     root = Path(root)
@@ -51,14 +52,12 @@ def content_files(root: Path) -> tuple[list[Path], list[ContentError]]:
         with os.scandir(folder) as it:
             entries = sorted(it, key=lambda e: e.name)
         for entry in entries:
+            path = folder / entry.name
+            if entry.is_symlink() and (error := link_error(root, path)) is not None:
+                errors.append(error)  # even a hidden one: MkDocs lists those too
+                continue
             if entry.name.startswith("."):
                 continue
-            path = folder / entry.name
-            if entry.is_symlink():
-                error = link_error(root, path)
-                if error is not None:
-                    errors.append(error)
-                    continue
             if entry.is_dir():
                 walk(path)
             elif entry.is_file():

@@ -40,9 +40,12 @@ class _Links(HTMLParser):
                 self.found.append(value)
 
 
-def lint(kb: KnowledgeBase, config, renderer: Renderer, files: list[str]) -> list[ContentError]:
+def lint(
+    kb: KnowledgeBase, config, renderer: Renderer, files: list[str], audited: bool = True
+) -> list[ContentError]:
     """Problems the build would find in the articles. `files`: every file under content/,
-    relative to it; `config`: the MkDocs config the kbsite plugin has set up."""
+    relative to it; `config`: the MkDocs config the kbsite plugin has set up;
+    `audited`: include the audit's findings (else only links and anchors)."""
     md = Markdown(extensions=list(config.markdown_extensions), extension_configs=dict(config.mdx_configs))
     generated = {p.src_uri: p for p in generated_pages(kb)}
     known = {*files, *generated}
@@ -55,9 +58,18 @@ def lint(kb: KnowledgeBase, config, renderer: Renderer, files: list[str]) -> lis
         try:
             html = renderer.article(article, body)
         except ValueError as exc:  # a table marker inside a list or quote
-            errors.append(ContentError(article.src_uri, str(exc).split(": ", 1)[-1], "", article.body_line))
+            errors.append(
+                ContentError(
+                    article.src_uri,
+                    str(exc).split(": ", 1)[-1],
+                    "put the `{{ table: NAME }}` line on its own, outside lists and quotes",
+                    article.body_line,
+                )
+            )
             continue
         bodies[article.src_uri], ids[article.src_uri] = body, set(ID_ATTR.findall(html))
+        if not audited:
+            continue
         source = audit.Source(article.src_uri, "\n" * (article.body_line - 1) + article.body)
         findings = audit.locate(
             audit.audit_text(page_url(article.src_uri), html), {page_url(article.src_uri): source}
