@@ -168,7 +168,7 @@ def test_plain_mkdocs_build_also_stops(site):
 def test_markup_in_an_article_title(site, title):
     edit(site, VPN, "title: Tor vs VPN", f"title: '{title}'")
     n = line_of(site, VPN, "title: ")
-    out = fails(site, f"network/tor-vs-vpn.md:{n}: title", "holds HTML markup", "plain text")
+    fails(site, f"network/tor-vs-vpn.md:{n}: title", "holds HTML markup", "plain text")
     assert "clickme" not in (site / "site/network/tor-vs-vpn.html").read_text()
 
 

@@ -82,8 +82,8 @@ def _refuse_aliases(text: str, first_line: int) -> None:
                 )
             if isinstance(event, yaml.StreamEndEvent):
                 return
-    except yaml.MarkedYAMLError:
-        return  # a syntax error: the full parse reports it with its line
+    except yaml.YAMLError:
+        return  # bad YAML: the full parse reports it, with its line
     finally:
         loader.dispose()
 
