@@ -3,7 +3,8 @@
 Content is untrusted input: a link `content/files/notes.txt -> /etc/hostname`
 would copy the build machine's file into the site, the handbook and the bundle.
 Links that stay inside content/ are fine (MkDocs follows them too); a link that
-resolves outside it, or to nothing, is an error naming the link.
+resolves outside it or to nothing is an error naming the link, as is a loop (a
+link to a folder that holds it).
 """
 
 from __future__ import annotations
@@ -36,19 +37,13 @@ def content_files(root: Path) -> tuple[list[Path], list[ContentError]]:
     """Every file under `root` (sorted, as paths below `root`), and the links that escape it.
 
     Files and folders whose names start with "." are not listed (MkDocs does not publish
-    them), but links among them are checked all the same. A linked folder inside
-    `root` is walked once (a link to a folder that holds it would loop).
+    them), but links among them are checked all the same.
     """
     root = Path(root)
     files: list[Path] = []
     errors: list[ContentError] = []
-    seen: set[str] = set()
 
-    def walk(folder: Path) -> None:
-        real = os.path.realpath(folder)
-        if real in seen:
-            return
-        seen.add(real)
+    def walk(folder: Path, above: tuple[str, ...]) -> None:
         with os.scandir(folder) as it:
             entries = sorted(it, key=lambda e: e.name)
         for entry in entries:
@@ -59,10 +54,21 @@ def content_files(root: Path) -> tuple[list[Path], list[ContentError]]:
             if entry.name.startswith("."):
                 continue
             if entry.is_dir():
-                walk(path)
+                real = os.path.realpath(path)
+                if real in above:  # MkDocs would go round until the system refuses
+                    target = os.readlink(path) if entry.is_symlink() else real
+                    errors.append(
+                        ContentError(
+                            path.relative_to(root).as_posix(),
+                            f"symbolic link to {target!r} loops back to a folder that holds it",
+                            "remove the link",
+                        )
+                    )
+                else:
+                    walk(path, (*above, real))
             elif entry.is_file():
                 files.append(path)
 
     if root.is_dir():
-        walk(root)
+        walk(root, (os.path.realpath(root),))
     return sorted(files), errors
