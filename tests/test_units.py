@@ -146,3 +146,33 @@ def test_related_fills_to_three_by_category_then_tags():
     resolve_related(kb)
     assert [r.slug for r in arts[0].related] == ["e", "b", "c"]  # explicit, same category, shared tag
     assert all(len(a.related) >= 3 and a not in a.related for a in arts)
+
+
+@pytest.mark.parametrize(
+    "text, slug",
+    [
+        ("Tor Über", "tor-uber"),
+        ("Crème brûlée à la VPN", "creme-brulee-a-la-vpn"),
+        ("Straße, Ærø & Łódź", "strasse-aero-lodz"),
+        ("Что такое Tor?", "что-такое-tor"),  # no one Latin spelling: kept, readable
+        ("नमस्ते दुनिया", "नमस्ते-दुनिया"),  # vowel signs stay on their letters
+        ("東京 Tor", "東京-tor"),
+        ("  OPSEC -- basics  ", "opsec-basics"),
+        ("<b>x</b>", "b-x-b"),
+    ],
+)
+def test_slugify_transliterates_and_keeps_other_scripts(text, slug):
+    from kbsite.content.model import slugify
+
+    assert slugify(text) == slug
+
+
+def test_new_refuses_a_title_without_a_latin_file_name(tmp_path):
+    from conftest import copy_site
+
+    from kbsite.content.skeleton import write_skeleton
+
+    root = copy_site(tmp_path)
+    with pytest.raises(ValueError, match="give a title in Latin letters"):
+        write_skeleton(root / "content", "Что такое Tor", "network")
+    assert write_skeleton(root / "content", "Tor Über alles", "network").name == "tor-uber-alles.md"
