@@ -14,6 +14,11 @@ import click
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")  # Material's notice: the README records the risk
 
+# KBSITE_ENGINE=properdocs runs the same commands on ProperDocs, the MkDocs 1.6 fork that the
+# README's "Platform risk" plan moves to: its import hook makes every `mkdocs.*` import load it.
+if os.environ.get("KBSITE_ENGINE") == "properdocs":
+    import properdocs.replacement  # noqa: F401
+
 from .content import load
 from .content.errors import ContentErrors
 
@@ -30,10 +35,16 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 def _load_kb(cfg):
+    from mkdocs.exceptions import PluginError
+
+    from .site.config import declared_languages
+
     try:
-        return load.load(Path(cfg.docs_dir), cfg.site_name)
+        return load.load(Path(cfg.docs_dir), cfg.site_name, declared_languages(cfg))
     except ContentErrors as exc:
         _fail(exc.format() + "\nNothing was written.")
+    except PluginError as exc:
+        _fail(f"{exc}\nNothing was written.")
 
 
 config_option = click.option(
@@ -71,6 +82,31 @@ def check(config_file: str, strict: bool) -> None:
         f"OK: {len(kb.articles)} articles, {len(kb.categories)} categories, "
         f"{len(kb.tools)} tools, {len(kb.glossary)} glossary terms."
     )
+    for line in coverage_lines(kb):
+        click.echo(line)
+
+
+def coverage_lines(kb) -> list[str]:
+    """A table per translation language for translators: translated, outdated, missing."""
+    from .content.translations import coverage
+
+    rows = coverage(kb)
+    if not rows:
+        return []
+    names = {lang.code: lang.name for lang in kb.languages}
+    total = len(kb.articles)
+    lines = ["", f"{'Translations':24} {'translated':>10} {'outdated':>9} {'missing':>8}"]
+    for c in rows:
+        label = f"{c.lang} ({names[c.lang]})"
+        lines.append(f"{label:24} {len(c.translated):>6}/{total:<3} {len(c.outdated):>9} {len(c.missing):>8}")
+    for c in rows:
+        for t in c.outdated:
+            assert t.original is not None
+            lines.append(
+                f"  outdated: {t.source_path} translates {t.translates}; "
+                f"{t.original.src_uri} was updated {t.original.updated}"
+            )
+    return lines
 
 
 def _lint(config_file: str, audited: bool = True) -> list:
@@ -99,7 +135,6 @@ def build_site(config_file: str) -> Path:
 
     A failed or interrupted build leaves the previous site untouched.
     """
-    from mkdocs.commands.build import build
     from mkdocs.exceptions import MkDocsException
 
     from .safety.reproducible import default_source_date_epoch
@@ -111,7 +146,7 @@ def build_site(config_file: str) -> Path:
         click.echo(note, err=True)
     site = Path(cfg.site_dir)
     try:
-        swap.build_into(site, lambda tmp: build(_config(config_file, site_dir=str(tmp))))
+        swap.build_into(site, lambda tmp: _build_languages(config_file, kb, tmp))
     except swap.Interrupted as exc:
         _fail(f"Build interrupted ({exc}).\nThe previous {site.name}/ was left untouched.", 128 + exc.signum)
     except (MkDocsException, SystemExit) as exc:
@@ -121,6 +156,26 @@ def build_site(config_file: str) -> Path:
         found = ContentErrors(errors).format() + "\n" if errors else ""
         _fail(f"{found}Build failed: {exc}\nThe previous {site.name}/ was left untouched.")
     return site
+
+
+def _build_languages(config_file: str, kb, root: Path) -> None:
+    """One build per language: the original at the root, each translation under <lang>/."""
+    from mkdocs.commands.build import build
+
+    for out, lang_cfg in _language_configs(config_file, kb, root):
+        if out != root:
+            click.echo(f"Building {out.name}/ ...")
+        build(lang_cfg)
+
+
+def _language_configs(config_file: str, kb, root: Path):
+    """(output folder, MkDocs config) for each language, the original first, in `root`."""
+    for i, lang in enumerate(kb.languages or [None]):
+        out = root if i == 0 else root / lang.code
+        cfg = _config(config_file, site_dir=str(out))
+        if i > 0:
+            cfg.plugins["kbsite"].config["language"] = lang.code
+        yield out, cfg
 
 
 @main.command()
@@ -139,23 +194,28 @@ def pdf(config_file: str) -> None:
     """Build only the PDF handbook into site/downloads/ (`build` makes it too)."""
     from .outputs.handbook import build as build_handbook
 
-    start = time.monotonic()
     cfg = _config(config_file)
-    _load_kb(cfg)  # report content errors before anything is written
-    cfg = cfg.plugins.on_config(cfg)  # the plugin loads the model and adds its templates
-    plugin = cfg.plugins.get("kbsite")
-    if plugin is None:
+    kb = _load_kb(cfg)  # report content errors before anything is written
+    if cfg.plugins.get("kbsite") is None:
         _fail(f"{config_file}: add `- kbsite` under `plugins:` to build the handbook.")
-    book = build_handbook(plugin.kb, cfg, cfg.theme.get_env().loader, plugin.config.glossary_links)
-    if book.refused:
-        _fail(ContentErrors(list(book.refused)).format() + "\nNothing was written.")
-    out = Path(cfg.site_dir) / book.path
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".new")
-    tmp.write_bytes(book.pdf)
-    tmp.replace(out)  # never a half-written PDF where the old one was
-    shown = os.path.relpath(out) if out.is_relative_to(Path.cwd()) else str(out)
-    click.echo(f"Wrote {shown}: {book.pages} pages, {book.size_mb} MB, in {time.monotonic() - start:.1f} s.")
+    for folder, lang_cfg in _language_configs(config_file, kb, Path(cfg.site_dir)):
+        start = time.monotonic()
+        lang_cfg = lang_cfg.plugins.on_config(lang_cfg)  # the plugin loads the model and adds its templates
+        plugin = lang_cfg.plugins["kbsite"]
+        book = build_handbook(
+            plugin.kb, lang_cfg, lang_cfg.theme.get_env().loader, plugin.config.glossary_links
+        )
+        if book.refused:
+            _fail(ContentErrors(list(book.refused)).format() + "\nThis handbook was not written.")
+        out = folder / book.path
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".new")
+        tmp.write_bytes(book.pdf)
+        tmp.replace(out)  # never a half-written PDF where the old one was
+        shown = os.path.relpath(out) if out.is_relative_to(Path.cwd()) else str(out)
+        click.echo(
+            f"Wrote {shown}: {book.pages} pages, {book.size_mb} MB, in {time.monotonic() - start:.1f} s."
+        )
 
 
 @main.command()

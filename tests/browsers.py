@@ -153,10 +153,11 @@ class _ProxyHandler(socketserver.StreamRequestHandler):
 def site_pages(site: Path) -> list[Path]:
     """Every page a reader can open from file://.
 
-    404.html is left out: MkDocs writes it with root-absolute links for web servers
-    (the documented exception in kbsite/audit.py); the hosting tests open it.
+    404.html (the site's, and each language's) is left out: MkDocs writes it with
+    root-absolute links for web servers (the documented exception in kbsite/audit.py);
+    the hosting tests open it.
     """
-    return sorted(p for p in site.rglob("*.html") if p.relative_to(site).as_posix() != "404.html")
+    return sorted(p for p in site.rglob("*.html") if p.name != "404.html")
 
 
 # ---------------------------------------------------------------- Chromium

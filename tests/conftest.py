@@ -22,6 +22,18 @@ def run_kbsite(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Com
     return subprocess.run([*KBSITE, *args], cwd=cwd, env=full_env, capture_output=True, text=True)
 
 
+def kbsite_option(root: Path, option: str) -> None:
+    """Add `option` (e.g. "parallel: false") to the kbsite plugin's options in root/mkdocs.yml."""
+    yml = root / "mkdocs.yml"
+    text = yml.read_text(encoding="utf-8")
+    if "  - kbsite:\n" in text:
+        text = text.replace("  - kbsite:\n", f"  - kbsite:\n      {option}\n", 1)
+    else:
+        assert "  - kbsite\n" in text, "no kbsite plugin in mkdocs.yml"
+        text = text.replace("  - kbsite\n", f"  - kbsite:\n      {option}\n", 1)
+    yml.write_text(text, encoding="utf-8")
+
+
 def tree_digest(folder: Path) -> str:
     """A hash of every path and file below `folder`: equal means byte-for-byte unchanged."""
     h = hashlib.sha256()

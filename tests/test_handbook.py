@@ -12,7 +12,7 @@ import pytest
 from conftest import copy_site, run_kbsite
 from pypdf import PdfReader
 
-from kbsite.content import load
+from kbsite.content import languages, load
 from kbsite.outputs.weasy import local_fetcher
 
 PDF = "site/downloads/mini-kb-handbook.pdf"
@@ -112,7 +112,7 @@ def test_contents_page_numbers_are_where_titles_stand(built, kb):
 
 def test_starter_handbook(starter_site):
     """The shipped content: every title, table header and contents entry checks out."""
-    kb = load.load(starter_site.parent / "content", "Anonymity Sense")
+    kb = load.load(starter_site.parent / "content", "Anonymity Sense", languages.declared("en", ["ja", "fa"]))
     pdf = starter_site / "downloads/anonymity-sense-handbook.pdf"
     check_titles_and_tables(pdf, kb)
     check_contents_pages(pdf, kb)

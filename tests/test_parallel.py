@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, copy_site, run_kbsite, tree_digest
+from conftest import ROOT, copy_site, kbsite_option, run_kbsite, tree_digest
 
 TAILS = "content/devices/what-is-tails.md"  # rendered by the child
 VPN = "content/network/tor-vs-vpn.md"  # rendered by the parent
@@ -22,10 +22,7 @@ pytestmark = pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="the sp
 
 
 def serial(root: Path) -> Path:
-    yml = root / "mkdocs.yml"
-    text = yml.read_text(encoding="utf-8")
-    assert "  - kbsite\n" in text
-    yml.write_text(text.replace("  - kbsite\n", "  - kbsite:\n      parallel: false\n"), encoding="utf-8")
+    kbsite_option(root, "parallel: false")
     return root
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import onion, tree, yamlsrc
+from . import onion, translations, tree, yamlsrc
 from .errors import ContentError, ContentErrors
+from .languages import Language, split_suffix
 from .model import (
     Article,
     Category,
@@ -528,15 +529,16 @@ def _declared_tables(report: _Report) -> set[str]:
 _last: tuple[tuple, KnowledgeBase] | None = None
 
 
-def _fingerprint(content: Path, site_name: str, files: list[Path]) -> tuple:
+def _fingerprint(content: Path, site_name: str, languages: tuple[Language, ...], files: list[Path]) -> tuple:
     return (
         str(content.resolve()),
         site_name,
+        languages,
         tuple((p.as_posix(), p.stat().st_mtime_ns, p.stat().st_size) for p in files),
     )
 
 
-def load(content: Path, site_name: str = "") -> KnowledgeBase:
+def load(content: Path, site_name: str = "", languages: tuple[Language, ...] = ()) -> KnowledgeBase:
     """Load and validate `content`; raise ContentErrors listing every problem.
 
     `kbsite build` checks the content, then MkDocs' plugin loads it again: the
@@ -547,15 +549,15 @@ def load(content: Path, site_name: str = "") -> KnowledgeBase:
     files, link_errors = tree.content_files(content)
     if link_errors:  # before reading anything through them
         raise ContentErrors(link_errors)
-    key = _fingerprint(content, site_name, files)
+    key = _fingerprint(content, site_name, languages, files)
     if _last is not None and _last[0] == key:
         return _last[1]
-    kb = _load(content, site_name, files)
+    kb = _load(content, site_name, languages, files)
     _last = (key, kb)
     return kb
 
 
-def _load(content: Path, site_name: str, files: list[Path]) -> KnowledgeBase:
+def _load(content: Path, site_name: str, languages: tuple[Language, ...], files: list[Path]) -> KnowledgeBase:
     errors: list[ContentError] = []
     warnings: list[ContentError] = []
     broken_tools: set[str] = set()
@@ -567,11 +569,13 @@ def _load(content: Path, site_name: str, files: list[Path]) -> KnowledgeBase:
         table_kinds=load_table_kinds(content, errors),
         articles=[],
         warnings=warnings,
+        languages=languages,
     )
     categories = {c.id: c for c in kb.categories}
     reader = _ArticleReader(kb, errors, broken_tools)
     first_file: dict[str, str] = {}
     attempted: set[str] = set()
+    pending: list[tuple[Path, str, str]] = []  # translations, read once their originals are
     for path in (p for p in files if p.suffix == ".md"):
         rel = path.relative_to(content).as_posix()
         parts = rel.split("/")
@@ -587,6 +591,10 @@ def _load(content: Path, site_name: str, files: list[Path]) -> KnowledgeBase:
                         1,
                     )
                 )
+            continue
+        code = split_suffix(path.stem)[1]
+        if code is not None and parts[0] in categories and len(parts) == 2:
+            pending.append((path, rel, code))
             continue
         category = categories.get(parts[0])
         if category is None or len(parts) > 2:
@@ -618,6 +626,9 @@ def _load(content: Path, site_name: str, files: list[Path]) -> KnowledgeBase:
             continue
         first_file[article.slug] = rel
         kb.articles.append(article)
+    declared = [lang.code for lang in languages[1:]]
+    translations.load_articles(reader, kb, pending, declared)
+    translations.load_data(content, kb, declared, errors)
     slugs = {a.slug for a in kb.articles}
     for article in kb.articles:
         for slug, (i, line) in zip(article.related_slugs, reader.related_lines[article.src_uri], strict=True):
@@ -634,6 +645,6 @@ def _load(content: Path, site_name: str, files: list[Path]) -> KnowledgeBase:
     if errors:
         raise ContentErrors(errors)
     order = {c.id: i for i, c in enumerate(kb.categories)}
-    kb.articles.sort(key=lambda a: (order[a.category.id], sort_key(a.title), a.slug))
+    kb.articles.sort(key=lambda a: (order[a.category.id], sort_key(a.sort_title), a.slug))
     resolve_related(kb)
     return kb

@@ -10,7 +10,10 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
+
+from .languages import Language
 
 
 @dataclass(frozen=True)
@@ -73,10 +76,11 @@ class GlossaryTerm:
     term: str
     definition: str
     aliases: tuple[str, ...] = ()
+    key: str = ""  # in a translation: the original term, which names the anchor in every language
 
     @property
     def anchor(self) -> str:
-        return slugify(self.term)
+        return slugify(self.key or self.term)
 
 
 @dataclass(frozen=True)
@@ -101,10 +105,30 @@ class Article:
     related: tuple[Article, ...] = field(
         default=(), repr=False
     )  # resolved once all are loaded; repr=False: cycles
+    # A translation: its language, the original it translates, and the original's
+    # `updated` date it was made from (kbsite.content.translations).
+    lang: str = ""  # "" for an article in the original language
+    original: Article | None = field(default=None, repr=False)
+    translates: dt.date | None = None
+    sort_as: str = ""  # the title's reading, where its script does not sort by itself (kanji)
 
     @property
     def src_uri(self) -> str:
         return f"{self.category.id}/{self.slug}.md"
+
+    @property
+    def source_path(self) -> str:
+        """The file it was read from, relative to the content folder."""
+        return f"{self.category.id}/{self.slug}.{self.lang}.md" if self.lang else self.src_uri
+
+    @property
+    def sort_title(self) -> str:
+        return self.sort_as or self.title
+
+    @property
+    def outdated(self) -> bool:
+        """A translation made from an older revision of its original."""
+        return bool(self.original and self.translates and self.translates < self.original.updated)
 
     def tables_of_kind(self, kind: str) -> list[Table]:
         return [t for t in self.tables.values() if t.kind.id == kind]
@@ -119,6 +143,23 @@ class KnowledgeBase:
     table_kinds: dict[str, TableKind]
     articles: list[Article]  # category order, then title
     warnings: list = field(default_factory=list)  # ContentErrors that do not stop a build (strict does)
+    # The original language first, then each translation language (kbsite.content.languages).
+    languages: tuple[Language, ...] = ()
+    # language -> original's src_uri -> its translation
+    translations: dict[str, dict[str, Article]] = field(default_factory=dict)
+    # language -> data file name ("tools", ...) -> entry id -> translated fields
+    data_translations: dict[str, dict[str, dict[str, dict[str, Any]]]] = field(default_factory=dict)
+    lang: str = ""  # a language's view (kbsite.content.view): its code; "" for the original
+
+    @property
+    def language(self) -> Language | None:
+        """The language this knowledge base is read in, when languages are declared."""
+        code = self.lang or (self.languages[0].code if self.languages else "")
+        return next((x for x in self.languages if x.code == code), None)
+
+    def is_fallback(self, article: Article) -> bool:
+        """An original shown in a translation's view: not translated yet."""
+        return bool(self.lang) and not article.lang
 
     def by_slug(self) -> dict[str, Article]:
         return {a.slug: a for a in self.articles}
@@ -172,9 +213,23 @@ def slugify(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(out)).strip("-")
 
 
+# Persian letters in alphabet order where it differs from Unicode's (پ چ ژ گ sit apart there).
+_PERSIAN = "آاأإبپتثجچحخدذرزژسشصضطظعغفقکگلمنوهیئ"
+_PERSIAN_KEY = {ord(c): chr(0xE000 + i) for i, c in enumerate(_PERSIAN)} | {
+    ord("ك"): chr(0xE000 + _PERSIAN.index("ک")),
+    ord("ي"): chr(0xE000 + _PERSIAN.index("ی")),
+}
+
+
 def sort_key(title: str) -> str:
-    """A–Z order that ignores case and leading punctuation."""
-    return re.sub(r"^[^0-9a-z]+", "", title.lower())
+    """A–Z order that ignores case and leading punctuation, in any script; Persian
+    letters in their alphabet's order."""
+    return re.sub(r"^[\W_]+", "", title.casefold()).translate(_PERSIAN_KEY)
+
+
+def initial(title: str) -> str:
+    """The letter an A–Z index files `title` under."""
+    return (re.sub(r"^[\W_]+", "", title)[:1] or "#").upper()
 
 
 MIN_RELATED = 3
@@ -191,7 +246,7 @@ def resolve_related(kb: KnowledgeBase) -> None:
             def score(other: Article, tags: set = tags, article: Article = article) -> tuple:
                 shared = len(tags & set(other.tags))
                 same = other.category is article.category
-                return (-(shared + 2 * same), sort_key(other.title))
+                return (-(shared + 2 * same), sort_key(other.sort_title))
 
             candidates = [a for a in kb.articles if a is not article and a not in chosen]
             chosen += sorted(candidates, key=score)[: MIN_RELATED - len(chosen)]

@@ -49,8 +49,9 @@ class Handbook:
         return f"{mb:.1f}" if mb >= 1 else f"{max(mb, 0.01):.2f}"
 
 
-def handbook_path(site_name: str) -> str:
-    return f"downloads/{slugify(site_name) or 'knowledge-base'}-handbook.pdf"
+def handbook_path(site_name: str, lang: str = "") -> str:
+    """`downloads/<site>-handbook.pdf`, `downloads/<site>-<lang>-handbook.pdf` in a translation."""
+    return f"downloads/{slugify(site_name) or 'knowledge-base'}{'-' + lang if lang else ''}-handbook.pdf"
 
 
 def anchor(src_uri: str, fragment: str, articles: dict[str, Article]) -> str | None:
@@ -246,6 +247,7 @@ def book_html(
         title=f"{kb.site_name} — Handbook" if kb.site_name else "Handbook",
         description=description,
         language=language,
+        direction=kb.language.direction if kb.language else "ltr",
         chapters=chapters,
         tools=[(t, arts) for t, arts in tools if arts],
         terms=kb.glossary,
@@ -295,4 +297,4 @@ def build(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_links: 
         pdf, pages = render_pdf(html, Path(config.docs_dir), numberer)
     finally:
         numberer.close()
-    return Handbook(handbook_path(kb.site_name), pdf, pages, tuple(refused))
+    return Handbook(handbook_path(kb.site_name, kb.lang), pdf, pages, tuple(refused))

@@ -163,11 +163,14 @@ def audit_site(
     site_url: str = "",
     skip: AbstractSet[str] = frozenset(),
     earlier: Sequence[Finding] = (),
+    outer: str = "",
 ) -> list[Finding]:
     """Audit every HTML, CSS, JS, SVG and XML file under `site`.
 
     Files in `skip` were audited already (from the text MkDocs wrote), with the
-    `earlier` findings; the result is in file order either way."""
+    `earlier` findings; the result is in file order either way. `outer` is where
+    `site` sits in the whole site ("ja/" for a translation's build): links may go
+    there, not further up."""
     findings: list[Finding] = list(earlier)
     clean: set[tuple] = set()  # start tags already found clean, shared by all files
     for path in sorted(site.rglob("*")):
@@ -176,7 +179,7 @@ def audit_site(
             if rel in skip:
                 continue
             text = path.read_text(encoding="utf-8", errors="replace")
-            findings += audit_text(rel, text, site_url, clean)
+            findings += audit_text(rel, text, site_url, clean, outer)
     findings.sort(key=lambda f: f.output)  # stable: a file's findings keep their order
     return locate(findings, sources or {})
 
@@ -202,13 +205,15 @@ def locate(
     return out
 
 
-def audit_text(rel: str, text: str, site_url: str = "", clean: set[tuple] | None = None) -> list[Finding]:
+def audit_text(
+    rel: str, text: str, site_url: str = "", clean: set[tuple] | None = None, outer: str = ""
+) -> list[Finding]:
     """Audit one file's text; `rel` is its path in the site (it decides the kind).
 
     `clean` remembers start tags (exact text, per folder and kind of file) that gave
     no finding: the navigation and page frame repeat them in every page."""
     ext = posixpath.splitext(rel)[1].lower()
-    checker = _Checker(rel, site_url)
+    checker = _Checker(rel, site_url, outer)
     if ext in (".css",):
         checker.css(text, "CSS")
     elif ext in (".js", ".mjs"):
@@ -219,8 +224,8 @@ def audit_text(rel: str, text: str, site_url: str = "", clean: set[tuple] | None
 
 
 class _Checker:
-    def __init__(self, rel: str, site_url: str):
-        self.rel = rel
+    def __init__(self, rel: str, site_url: str, outer: str = ""):
+        self.rel, self.outer = rel, outer
         self.site_url = site_url.rstrip("/") + "/" if site_url else ""
         self.findings: list[Finding] = []
 
@@ -297,7 +302,7 @@ class _Checker:
         path = urlsplit(url).path
         if not path:
             return True
-        joined = posixpath.normpath(posixpath.join(posixpath.dirname(self.rel), path))
+        joined = posixpath.normpath(posixpath.join(self.outer + posixpath.dirname(self.rel), path))
         return not (joined == ".." or joined.startswith("../"))
 
     def srcset(self, what: str, value: str) -> None:

@@ -20,14 +20,14 @@ from .audit import Finding, audit_text
 BATCH = 40  # pages per task: fewer round trips, still overlapping the build
 
 
-def _audit_batch(pages: list[tuple[str, str]], site_url: str) -> list[Finding]:
+def _audit_batch(pages: list[tuple[str, str]], site_url: str, outer: str) -> list[Finding]:
     clean: set[tuple] = set()
-    return [f for rel, text in pages for f in audit_text(rel, text, site_url, clean)]
+    return [f for rel, text in pages for f in audit_text(rel, text, site_url, clean, outer)]
 
 
 class PageAuditor:
-    def __init__(self, site_url: str):
-        self.site_url = site_url
+    def __init__(self, site_url: str, outer: str = ""):
+        self.site_url, self.outer = site_url, outer
         self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         self.batch: list[tuple[str, str]] = []
         self.futures: list[Future] = []
@@ -41,7 +41,7 @@ class PageAuditor:
 
     def _flush(self) -> None:
         if self.batch:
-            self.futures.append(self.pool.submit(_audit_batch, self.batch, self.site_url))
+            self.futures.append(self.pool.submit(_audit_batch, self.batch, self.site_url, self.outer))
             self.batch = []
 
     def findings(self) -> list[Finding]:
@@ -56,15 +56,15 @@ class PageAuditor:
 class InlineAuditor:
     """The same interface, auditing in this process."""
 
-    def __init__(self, site_url: str):
-        self.site_url = site_url
+    def __init__(self, site_url: str, outer: str = ""):
+        self.site_url, self.outer = site_url, outer
         self.found: list[Finding] = []
         self.audited: set[str] = set()
         self.clean: set[tuple] = set()
 
     def submit(self, rel: str, html: str) -> None:
         self.audited.add(rel)
-        self.found += audit_text(rel, html, self.site_url, self.clean)
+        self.found += audit_text(rel, html, self.site_url, self.clean, self.outer)
 
     def findings(self) -> list[Finding]:
         return self.found

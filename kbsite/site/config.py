@@ -2,6 +2,9 @@
 
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import Config
+from mkdocs.exceptions import PluginError
+
+from ..content.languages import Language, LanguageError, declared
 
 
 class KbConfig(Config):
@@ -15,3 +18,17 @@ class KbConfig(Config):
     """Render 55% of the articles in a forked second process (needs fork, 2+ CPUs, no other plugin)."""
     search = opt.Type(bool, default=True)
     """Offline full-text search: an index built from the model plus a small script."""
+    language = opt.Type(str, default="")
+    """The language this build writes (`kbsite build` sets it for each); empty: the original."""
+    languages = opt.Type(list, default=[])
+    """Translation languages: codes (`- ja`) or `{code, name, dir}`; the original is theme.language."""
+
+
+def declared_languages(config) -> tuple[Language, ...]:
+    """The site's languages from an MkDocs config: the theme's first, then the plugin's."""
+    plugin = config.plugins.get("kbsite")
+    entries = plugin.config.languages if plugin is not None else []
+    try:
+        return declared(config.theme.get("language") or "en", entries)
+    except LanguageError as exc:
+        raise PluginError(f"mkdocs.yml: plugins: kbsite: {exc}") from exc

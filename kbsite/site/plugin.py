@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -15,12 +16,14 @@ from mkdocs.utils import get_relative_url
 
 from ..content import load, tree
 from ..content.errors import ContentErrors
+from ..content.languages import split_suffix
 from ..content.model import KnowledgeBase
+from ..content.view import view
 from ..outputs import handbook
 from ..safety import audit, images, policy, reproducible
 from ..safety.audit_pool import InlineAuditor, PageAuditor
-from . import parallel
-from .config import KbConfig
+from . import i18n, parallel
+from .config import KbConfig, declared_languages
 from .htmlsize import squeeze
 from .markdown_ext import KbExtension
 from .navcache import NavCache
@@ -48,12 +51,23 @@ class KbPlugin(BasePlugin[KbConfig]):
                 "(pages must open from file:// and under any path)"
             )
         try:
-            self.kb = load.load(Path(config.docs_dir), config.site_name)
+            whole = load.load(Path(config.docs_dir), config.site_name, declared_languages(config))
         except ContentErrors as exc:
             raise PluginError(exc.format()) from exc
         # A link to a missing anchor is a broken link: a warning, so strict mode stops on it.
         links = config.validation.links
         links.anchors = max(links.anchors, logging.WARNING)
+        # One language per build: the pages, handbook and search read that language's view.
+        lang = self.config.language or whole.languages[0].code
+        if lang not in {x.code for x in whole.languages}:
+            raise PluginError(f"kbsite: language {lang!r} is not declared under `languages:`")
+        self.kb = view(whole, lang)
+        self.outer = "" if lang == whole.languages[0].code else f"{lang}/"  # where this build sits
+        config.theme["language"] = lang  # Material's words and <html lang>
+        direction = self.kb.language.direction if self.kb.language else "ltr"
+        config.theme["direction"] = direction  # Material's <body dir> and its mirrored layout
+        self.html_open = re.compile(r'<html lang="([^"]*)"')
+        self.html_dir = rf'<html lang="\1" dir="{direction}"'
         problems = audit.check_config(config)
         if problems:
             raise PluginError(
@@ -91,7 +105,7 @@ class KbPlugin(BasePlugin[KbConfig]):
 
     def on_pre_build(self, config) -> None:
         # Here, not in on_config, which `kbsite check` and `kbsite pdf` also run.
-        for warning in self.kb.warnings:
+        for warning in self.kb.warnings if not self.outer else ():  # once, not per language
             log.warning(warning.format())  # strict mode counts them
 
     def on_files(self, files: Files, config) -> Files:
@@ -99,11 +113,14 @@ class KbPlugin(BasePlugin[KbConfig]):
         self.renderer = Renderer(self.kb, config.theme.get_env())
         unused = ("assets/javascripts/lunr/",) if "material/search" not in config.plugins else ()
         _refuse_outside(files, config)
+        translated = {lang.code for lang in self.kb.languages[1:]}
         for file in list(files):
             # Data files and the handbook's print CSS are inputs, not pages to publish;
             # Material's lunr languages serve only its own search plugin's worker.
             if file.src_uri.startswith((load.DATA_DIR + "/", *unused)) or _is_print_asset(file, config):
                 files.remove(file)
+            elif file.src_uri.endswith(".md") and split_suffix(file.src_uri[:-3])[1] in translated:
+                files.remove(file)  # a translation: read into the model, not a page of this language
         try:
             images.clean_files(files, config)
         except ContentErrors as exc:
@@ -200,12 +217,14 @@ class KbPlugin(BasePlugin[KbConfig]):
         env.globals["kb_search_parts"] = len(self.search_parts)
         env.globals["kb_memo"] = {}  # template fragments that depend only on the page's folder
         env.globals["kb_top_urls"] = self.top_urls
+        env.globals["kb_language_links"] = functools.partial(i18n.language_links, self.kb)
+        i18n.install(env, i18n.code(self.kb))
         if self.split:
             self.split.divide_writes(files, config)
-            self.page_auditor = InlineAuditor(config.site_url or "")
+            self.page_auditor = InlineAuditor(config.site_url or "", self.outer)
         elif not self.serving:
             # `serve` rebuilds often and keeps threads: audit there after the build only.
-            self.page_auditor = PageAuditor(config.site_url or "")
+            self.page_auditor = PageAuditor(config.site_url or "", self.outer)
         self.files = files
         return env
 
@@ -214,7 +233,9 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_post_page(self, output: str, page: Page, config) -> str:
         if not self._renders(page):
             return output
-        output = squeeze(output)
+        output = self.html_open.sub(
+            self.html_dir, squeeze(output), count=1
+        )  # Material sets dir on <body> only
         if self.page_auditor is not None:
             self.page_auditor.submit(page.file.dest_uri, output)
         if self.split:
@@ -268,7 +289,7 @@ class KbPlugin(BasePlugin[KbConfig]):
             pages, skip = [*pages, *report["findings"]], skip | report["audited"]
             self.child_report = None
         findings = audit.audit_site(
-            Path(config.site_dir), site_url=config.site_url or "", skip=skip, earlier=pages
+            Path(config.site_dir), site_url=config.site_url or "", skip=skip, earlier=pages, outer=self.outer
         )
         if findings:
             # Only now read the Markdown of pages with findings, to name the line.

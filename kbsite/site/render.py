@@ -11,6 +11,7 @@ from mkdocs.utils import get_relative_url
 
 from ..content.load import MARKER_RE
 from ..content.model import Article, KnowledgeBase
+from . import i18n
 from .pages import GLOSSARY, GeneratedPage
 
 URL_TEXT = re.compile(r"\b(?:https?|ftp)://[^\s<>\"]+|\bwww\.[^\s<>\"]+", re.I)
@@ -44,6 +45,7 @@ class Renderer:
         # A word Markdown keeps as a plain paragraph; swapped for the table after,
         # so table HTML never goes through Markdown (cells stay plain text).
         self.token = "KBSITETABLEMARKER"
+        i18n.install(self.env, i18n.code(kb))
 
     def _linker(self, from_src_uri: str):
         here = page_url(from_src_uri)
@@ -77,7 +79,17 @@ class Renderer:
             raise ValueError(
                 f"{article.src_uri}: a table marker was not replaced (is it inside a list or quote?)"
             )
-        return self._render(template, article.src_uri, article=article, body=Markup(body_html))
+        links = i18n.language_links(self.kb, page_url(article.src_uri))
+        original_url = links[0][1] if links else ""
+        original_name = i18n.language_name(links[0][0].code, i18n.code(self.kb)) if links else ""
+        return self._render(
+            template,
+            article.src_uri,
+            article=article,
+            body=Markup(body_html),
+            original_url=original_url,
+            original_name=original_name,
+        )
 
     def generated(self, page: GeneratedPage) -> str:
         return self._render(page.template, page.src_uri, page_info=page, **page.context)
