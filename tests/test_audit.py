@@ -284,7 +284,7 @@ def test_content_reference_names_markdown_line():
     sources = {
         "devices/x.html": audit.Source("devices/x.md", f"---\ntitle: X\n---\n\nIntro.\n\n![x]({EXT}.png)\n")
     }
-    finding = audit._locate(audit.audit_text("devices/x.html", text)[0], sources)
+    (finding,) = audit.locate(audit.audit_text("devices/x.html", text), sources)
     assert (finding.source, finding.line) == ("devices/x.md", 7)
     assert finding.format().startswith("devices/x.md:7: <img src>")
     assert "download it into content/" in finding.format() and "devices/x.html" in finding.format()
@@ -350,3 +350,48 @@ def test_repo_url_stops_the_build(mini):
     result = run_kbsite("build", cwd=mini)
     assert result.returncode != 0
     assert "remove repo_url" in result.stderr
+
+
+def test_finding_in_a_generated_page_names_the_data_file():
+    text = page(f'<p><img alt="x" src="{EXT}.png"></p>')
+    data = [
+        audit.Source("_data/tools.yml", "- id: a\n  name: A\n"),
+        audit.Source("_data/categories.yml", f"- id: x\n  title: X\n  description: <img src={EXT}.png>\n"),
+    ]
+    (finding,) = audit.locate(audit.audit_text("x/index.html", text), {}, data)
+    assert (finding.source, finding.line) == ("_data/categories.yml", 3)
+
+
+def test_repeated_url_findings_name_each_line():
+    text = page(f'<p><img alt="x" src="{EXT}.png"></p><p>and</p><p><img alt="y" src="{EXT}.png"></p>')
+    md = f"---\ntitle: X\n---\n\n![x]({EXT}.png)\n\nand\n\n![y]({EXT}.png)\n"
+    found = audit.locate(
+        audit.audit_text("devices/x.html", text), {"devices/x.html": audit.Source("devices/x.md", md)}
+    )
+    assert [f.line for f in found] == [5, 9]
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "javascript:alert(1)",
+        " JavaScript:x",
+        "java\tscript:x",
+        "vbscript:x",
+        "data:text/html,x",
+        "file:///etc/passwd",
+    ],
+)
+def test_dangerous_link_schemes(href):
+    from html import escape
+
+    (finding,) = audit.audit_text("a/b.html", page(f'<p><a href="{escape(href)}">x</a></p>'))
+    assert "link, which runs code or opens a file" in finding.problem
+
+
+def test_ordinary_links_are_not_dangerous():
+    links = "".join(
+        f'<a href="{h}" rel="noopener noreferrer">x</a>'
+        for h in ["https://a.org/", "../b.html#c", "mailto:a@b.org", "#top"]
+    )
+    assert audit.audit_text("a/b.html", page(f"<p>{links}</p>")) == []

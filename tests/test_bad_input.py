@@ -8,45 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from badinput import CATEGORIES, TAILS, TOOLS, VPN, edit, fails, line_of, site  # noqa: F401 (site: a fixture)
 from conftest import run_kbsite, tree_digest
-
-TAILS = "content/devices/what-is-tails.md"
-VPN = "content/network/tor-vs-vpn.md"
-
-
-@pytest.fixture
-def site(built_mini: Path, tmp_path: Path) -> Path:
-    dest = tmp_path / "site-copy"
-    shutil.copytree(built_mini, dest)
-    return dest
-
-
-def edit(root: Path, rel: str, old: str, new: str) -> None:
-    path = root / rel
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"fixture changed: {old!r} not in {rel}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def line_of(root: Path, rel: str, needle: str) -> int:
-    for n, line in enumerate((root / rel).read_text(encoding="utf-8").splitlines(), start=1):
-        if needle in line:
-            return n
-    raise AssertionError(f"{needle!r} not in {rel}")
-
-
-def fails(root: Path, *expected: str) -> str:
-    """Build must fail, name everything in `expected`, offer a fix, keep site/."""
-    before = tree_digest(root / "site")
-    result = run_kbsite("build", cwd=root)
-    out = result.stderr
-    assert result.returncode == 1, out
-    for text in expected:
-        assert text in out, f"{text!r} not in:\n{out}"
-    assert "fix:" in out
-    assert tree_digest(root / "site") == before, "the previous site/ was modified"
-    assert not list(root.glob("site.*")), "a temporary build folder was left behind"
-    return out
 
 
 def test_yaml_syntax_error_names_line(site):
@@ -190,3 +153,209 @@ def test_plain_mkdocs_build_also_stops(site):
     assert result.returncode != 0
     assert "unknown tool id 'nope'" in result.stderr
     assert tree_digest(site / "site") == before
+
+
+# ---- Hostile content (issue 16): markup, dangerous links, addresses, check/build parity.
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        'Tor <b>vs</b> VPN <a href="javascript:alert(7)">clickme</a>',
+        "Tor &lt;/title&gt; VPN",  # Material's `striptags` would turn it into markup
+    ],
+)
+def test_markup_in_an_article_title(site, title):
+    edit(site, VPN, "title: Tor vs VPN", f"title: '{title}'")
+    n = line_of(site, VPN, "title: ")
+    fails(site, f"network/tor-vs-vpn.md:{n}: title", "holds HTML markup", "plain text")
+    assert "clickme" not in (site / "site/network/tor-vs-vpn.html").read_text()
+
+
+def test_markup_in_a_category_title_names_categories_yml(site):
+    edit(site, CATEGORIES, "title: Devices", "title: Devices <img src=x onerror=alert(1)>")
+    n = line_of(site, CATEGORIES, "title: Devices")
+    out = fails(site, f"_data/categories.yml:{n}: [1].title", "holds HTML markup")
+    assert "Offline audit" not in out  # stopped at the field, not by 115 findings in the pages
+
+
+def test_markup_in_a_tool_name(site):
+    edit(site, TOOLS, "name: Tails", "name: <script>Tails</script>")
+    n = line_of(site, TOOLS, "name: <script>")
+    fails(site, f"_data/tools.yml:{n}: [1].name", "holds HTML markup")
+
+
+def test_plain_less_than_in_a_title_is_text(site):
+    edit(site, VPN, "title: Tor vs VPN", "title: Tor < VPN & more")
+    result = run_kbsite("build", cwd=site)
+    assert result.returncode == 0, result.stderr
+    page = (site / "site/network/tor-vs-vpn.html").read_text()
+    assert re.search(r"<h1[^>]*>Tor &lt; VPN &amp; more</h1>", page)
+
+
+@pytest.mark.parametrize(
+    "link, scheme",
+    [
+        ("[x](javascript:alert(1))", "javascript"),
+        ('<a href="javascript:alert(2)">y</a>', "javascript"),
+        ('<a href=" JaVaScRiPt:alert(3)">z</a>', "javascript"),
+        ("[f](file:///etc/passwd)", "file"),
+        ("[d](data:text/html;base64,PHNjcmlwdD4=)", "data"),
+        ('<a href="vbscript:msgbox(1)">v</a>', "vbscript"),
+    ],
+)
+def test_dangerous_link_in_an_article(site, link, scheme):
+    edit(site, VPN, "for details.", f"for details.\n\nSee {link} too.")
+    n = line_of(site, VPN, "too.")
+    expected = (f"network/tor-vs-vpn.md:{n}: <a href>", f"is a {scheme}: link")
+    out = fails(site, *expected)
+    assert "link to an http(s) address" in out
+    fails(site, *expected, command="check")  # found from the sources too
+
+
+BAD_ONIONS = [
+    ("http://example.onion/", "not 56 base32 characters"),
+    ("http://.onion/", "not 56 base32 characters"),
+    ("HTTP://ABC.ONION", "not in lower case"),
+    ("http://" + "a" * 56 + ".onion/", "version"),
+    ("https://www.torproject.org/", "not a .onion address"),
+]
+
+
+@pytest.mark.parametrize("address, problem", BAD_ONIONS)
+def test_bad_onion_address(site, address, problem):
+    edit(site, TOOLS, "  url: https://tails.net/\n", f"  url: https://tails.net/\n  onion: '{address}'\n")
+    n = line_of(site, TOOLS, "onion:")
+    fails(site, f"_data/tools.yml:{n}: [1].onion", problem, "v3 address")
+
+
+def test_onion_address_with_a_wrong_checksum(site):
+    from kbsite.content import onion
+
+    good = onion.address(bytes(range(32)))
+    broken = good[:10] + ("b" if good[10] != "b" else "c") + good[11:]  # one mistyped character
+    edit(
+        site, TOOLS, "  url: https://tails.net/\n", f"  url: https://tails.net/\n  onion: http://{broken}/\n"
+    )
+    n = line_of(site, TOOLS, "onion:")
+    fails(site, f"_data/tools.yml:{n}: [1].onion", "checksum")
+
+
+def test_valid_onion_address_is_published(site):
+    from kbsite.content import onion
+
+    address = f"http://{onion.address(bytes(range(32)))}/path"
+    edit(site, TOOLS, "  url: https://tails.net/\n", f"  url: https://tails.net/\n  onion: {address}\n")
+    result = run_kbsite("build", cwd=site)
+    assert result.returncode == 0, result.stderr
+    assert address in (site / "site/tools/tails.html").read_text()
+
+
+def test_http_tool_url_is_a_warning_strict_makes_it_an_error(site):
+    edit(site, TOOLS, "url: https://tails.net/", "url: http://tails.net/")
+    n = line_of(site, TOOLS, "url: http://tails.net/")
+    expected = (f"_data/tools.yml:{n}: [1].url", "is not encrypted", "`https://tails.net/`")
+    fails(site, *expected)  # the site's mkdocs.yml says `strict: true`
+    fails(site, *expected, command="check")
+    edit(site, "mkdocs.yml", "strict: true", "strict: false")
+    check = run_kbsite("check", cwd=site)
+    assert check.returncode == 0 and "WARNING" in check.stderr and "is not encrypted" in check.stderr
+    assert run_kbsite("check", "--strict", cwd=site).returncode == 1
+    result = run_kbsite("build", cwd=site)
+    assert result.returncode == 0, result.stderr
+    card = (site / "site/devices/what-is-tails.html").read_text()
+    assert 'http://tails.net/</a> <strong class="kb-unencrypted">(unencrypted)</strong>' in card
+
+
+@pytest.mark.parametrize(
+    "markdown, expected",
+    [
+        ("![logo](https://images.example.org/logo.png)", "<img src> 'https://images.example.org/logo.png'"),
+        ('<iframe src="https://video.example.org/v"></iframe>', "<iframe src>"),
+        ('<p style="color: red">Red.</p>', "inline style"),
+        ("[gone](../devices/no-such-article.md)", "link '../devices/no-such-article.md' is not a page"),
+        ("[anchor](../devices/what-is-tails.md#no-such-anchor)", "does not have"),
+    ],
+)
+def test_check_finds_what_build_finds(site, markdown, expected):
+    edit(site, VPN, "for details.", f"for details.\n\n{markdown}\n")
+    n = line_of(site, VPN, markdown[:12])
+    where = f"network/tor-vs-vpn.md:{n}:"
+    assert run_kbsite("check", cwd=site).returncode == 1
+    fails(site, where, expected, command="check")
+    fails(site, where, expected)
+
+
+def test_missing_anchor_fails_a_plain_mkdocs_build(site):
+    import subprocess
+    import sys
+
+    edit(site, VPN, "for details.", "for details. [x](../devices/what-is-tails.md#nowhere)")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-d", "out"], cwd=site, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert "does not contain an anchor '#nowhere'" in result.stderr
+
+
+def test_pdf_fails_on_a_refused_image(site):
+    edit(site, VPN, "for details.", "for details.\n\n![x](https://images.example.org/x.png)\n")
+    n = line_of(site, VPN, "images.example.org")
+    pdf = site / "site/downloads/mini-kb-handbook.pdf"
+    before = pdf.read_bytes()
+    fails(site, f"network/tor-vs-vpn.md:{n}:", "cannot go into the handbook", command="pdf")
+    assert pdf.read_bytes() == before
+
+
+def test_audit_names_each_line_of_a_repeated_url(site):
+    image = "![x](https://images.example.org/same.png)"
+    edit(site, VPN, "for details.", f"for details.\n\n{image}\n\nMore text.\n\n{image}\n")
+    first = line_of(site, VPN, "same.png")
+    out = fails(
+        site, f"network/tor-vs-vpn.md:{first}: <img src>", f"network/tor-vs-vpn.md:{first + 4}: <img src>"
+    )
+    assert out.count(f"tor-vs-vpn.md:{first}: <img src>") == 1
+
+
+def test_related_self_and_duplicates_are_ignored_with_a_warning(site):
+    edit(site, TAILS, "related: [tor-vs-vpn]", "related: [what-is-tails, tor-vs-vpn, tor-vs-vpn]")
+    n = line_of(site, TAILS, "related:")
+    fails(site, f"devices/what-is-tails.md:{n}: related[0]", "the article itself", f"{n}: related[2]")
+    edit(site, "mkdocs.yml", "strict: true", "strict: false")
+    result = run_kbsite("build", cwd=site)
+    assert result.returncode == 0, result.stderr
+    page = (site / "site/devices/what-is-tails.html").read_text()
+    related = page.split('id="related-articles"', 1)[1].split("</ul>", 1)[0]
+    assert "what-is-tails.html" not in related and related.count("tor-vs-vpn.html") == 1
+
+
+def test_date_in_the_future(site):
+    edit(site, TAILS, "updated: 2026-10-02", "updated: 2030-01-01")
+    n = line_of(site, TAILS, "updated:")
+    fails(site, f"devices/what-is-tails.md:{n}: updated", "2030-01-01 is in the future", "last real change")
+
+
+def test_byte_order_mark_is_accepted(site):
+    path = site / VPN
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    result = run_kbsite("build", cwd=site)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"<h1[^>]*>Tor vs VPN</h1>", (site / "site/network/tor-vs-vpn.html").read_text())
+
+
+def test_no_dated_articles_gives_a_fixed_date(site):
+    import os
+    import subprocess
+
+    from conftest import KBSITE, ROOT
+
+    for article in (site / "content").glob("*/*.md"):
+        article.unlink()
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"} | {"PYTHONPATH": str(ROOT)}
+    digests = []
+    for _ in range(2):
+        result = subprocess.run([*KBSITE, "build"], cwd=site, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        assert "no article has an `updated:` date, so the build is dated 1980-01-01" in result.stderr
+        digests.append(tree_digest(site / "site"))
+    assert digests[0] == digests[1]

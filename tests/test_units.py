@@ -37,13 +37,13 @@ nothing: null
 empty:
 day: 2026-10-02
 bad_day: 2026-13-02
-base: &base {kind: features, caption: Shared}
+base: {kind: features, caption: Shared}
 table:
-  <<: *base
+  <<: {kind: features, caption: Shared}
   rows: [{a: x, b: 2}, {a: "y", b: ~}]
-again: *base
-list: &items [one, two]
-list2: *items
+again: {caption: Shared}
+list: [one, two]
+list2: [one, two]
 1: numeric key
 nested: {deep: [[a, b], [c]]}
 """
@@ -60,14 +60,27 @@ def test_yaml_data_equals_pyyaml():
     )
     assert lines[("table", "rows", 1, "b")] == 5 + 12
     assert lines[("list2",)] == 5 + 15
-    assert lines[("again", "caption")] == 5 + 9  # below an alias: the lines of the anchored original
+    assert lines[("again", "caption")] == 5 + 13
 
 
-def test_yaml_alias_loop_is_an_error_with_its_line():
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("title: T\nloop: &x [a, *x]\n", 3),  # an alias to the list holding it
+        ("a: &a x\nb:\n  - *a\n", 4),
+        ("a: &a {k: v}\nb:\n  <<: *a\n", 4),  # merge keys need aliases too
+    ],
+)
+def test_yaml_aliases_are_refused_with_their_line(text, line):
     with pytest.raises(yamlsrc.YamlSyntaxError) as info:
-        yamlsrc.load("title: T\nloop: &x [a, *x]\n", first_line=2)
-    assert "refers to the structure that contains it" in str(info.value)
-    assert info.value.line == 3
+        yamlsrc.load(text, first_line=2)
+    assert "YAML alias *a is not allowed" in str(info.value) or "YAML alias *x" in str(info.value)
+    assert info.value.line == line and "write the value out in full" in info.value.hint
+
+
+def test_yaml_star_in_text_is_not_an_alias():
+    data, _ = yamlsrc.load('summary: Use *Tor* and "*x"\ntags: [a*b]\n')
+    assert data == {"summary": 'Use *Tor* and "*x"', "tags": ["a*b"]}
 
 
 def render(text: str, glossary_url: str | None = "../glossary.md") -> str:
@@ -133,3 +146,33 @@ def test_related_fills_to_three_by_category_then_tags():
     resolve_related(kb)
     assert [r.slug for r in arts[0].related] == ["e", "b", "c"]  # explicit, same category, shared tag
     assert all(len(a.related) >= 3 and a not in a.related for a in arts)
+
+
+@pytest.mark.parametrize(
+    "text, slug",
+    [
+        ("Tor Über", "tor-uber"),
+        ("Crème brûlée à la VPN", "creme-brulee-a-la-vpn"),
+        ("Straße, Ærø & Łódź", "strasse-aero-lodz"),
+        ("Что такое Tor?", "что-такое-tor"),  # no one Latin spelling: kept, readable
+        ("नमस्ते दुनिया", "नमस्ते-दुनिया"),  # vowel signs stay on their letters
+        ("東京 Tor", "東京-tor"),
+        ("  OPSEC -- basics  ", "opsec-basics"),
+        ("<b>x</b>", "b-x-b"),
+    ],
+)
+def test_slugify_transliterates_and_keeps_other_scripts(text, slug):
+    from kbsite.content.model import slugify
+
+    assert slugify(text) == slug
+
+
+def test_new_refuses_a_title_without_a_latin_file_name(tmp_path):
+    from conftest import copy_site
+
+    from kbsite.content.skeleton import write_skeleton
+
+    root = copy_site(tmp_path)
+    with pytest.raises(ValueError, match="give a title in Latin letters"):
+        write_skeleton(root / "content", "Что такое Tor", "network")
+    assert write_skeleton(root / "content", "Tor Über alles", "network").name == "tor-uber-alles.md"

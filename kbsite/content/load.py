@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import translations, yamlsrc
+from . import onion, translations, tree, yamlsrc
 from .errors import ContentError, ContentErrors
 from .languages import Language, split_suffix
 from .model import (
@@ -24,6 +25,7 @@ from .model import (
     resolve_related,
     slugify,
     sort_key,
+    unencrypted,
 )
 
 DATA_DIR = "_data"
@@ -34,21 +36,38 @@ ARTICLE_KEYS = {"title", "summary", "tags", "updated", "tools", "related", "tabl
 # Paths the generator writes itself; content may not take them.
 RESERVED_PAGES = {"index.md", "a-z.md", "glossary.md", "misunderstandings.md", "checklists.md", "search.md"}
 RESERVED_FOLDERS = {"tools", "downloads", "assets", "search", DATA_DIR}
+# Titles, names and summaries are plain text: MkDocs and Material write page titles and
+# navigation entries unescaped (and `striptags` turns &lt; back into <), so markup is refused.
+MARKUP_RE = re.compile(r"<[A-Za-z/!?]|&(?:#[0-9]+|#x[0-9a-f]+|[a-z][a-z0-9]*);", re.I)
+BOM = "\ufeff"
 
 
 class _Report:
     """Collects errors for one file, resolving field paths to lines."""
 
-    def __init__(self, errors: list[ContentError], path: str, lines: dict | None = None):
+    def __init__(
+        self,
+        errors: list[ContentError],
+        path: str,
+        lines: dict | None = None,
+        warnings: list[ContentError] | None = None,
+    ):
         self.errors, self.path, self.lines = errors, path, lines or {}
+        self.warnings = warnings if warnings is not None else []
 
     def error(self, message: str, hint: str = "", at: tuple = (), line: int | None = None) -> None:
+        self.errors.append(self._at(message, hint, at, line))
+
+    def warning(self, message: str, hint: str = "", at: tuple = ()) -> None:
+        self.warnings.append(self._at(message, hint, at, None))
+
+    def _at(self, message: str, hint: str, at: tuple, line: int | None) -> ContentError:
         if line is None and at:
             line = yamlsrc.line_of(self.lines, at)
         field = yamlsrc.field_name(at) if at else None
-        self.errors.append(ContentError(self.path, message, hint, line, field))
+        return ContentError(self.path, message, hint, line, field)
 
-    def text(self, data: dict, key: str, at: tuple, required: bool = True) -> str | None:
+    def text(self, data: dict, key: str, at: tuple, required: bool = True, plain: bool = False) -> str | None:
         value = data.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
@@ -60,6 +79,13 @@ class _Report:
             self.error(
                 f"'{key}' must be text, not {type(value).__name__}",
                 "write plain text (quote it if needed)",
+                at + (key,),
+            )
+            return None
+        if plain and (markup := MARKUP_RE.search(value)):
+            self.error(
+                f"'{key}' holds HTML markup ({markup.group(0)!r})",
+                "write plain text without HTML tags or &entities; (it is shown as text everywhere)",
                 at + (key,),
             )
             return None
@@ -77,7 +103,7 @@ class _Report:
 def read_text(path: Path, rel: str, errors: list[ContentError]) -> str | None:
     raw = path.read_bytes()
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8").removeprefix(BOM)  # editors on Windows may add one
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         errors.append(
@@ -98,7 +124,7 @@ def _load_yaml(path: Path, rel: str, errors: list[ContentError]) -> tuple[Any, d
     try:
         return yamlsrc.load(text)
     except yamlsrc.YamlSyntaxError as exc:
-        errors.append(ContentError(rel, str(exc), "fix the indentation or quote the value", exc.line))
+        errors.append(ContentError(rel, str(exc), exc.hint, exc.line))
         return None, {}
 
 
@@ -131,8 +157,8 @@ def load_categories(content: Path, errors: list[ContentError]) -> list[Category]
         if cid in RESERVED_FOLDERS:
             report.error(f"category id '{cid}' is reserved", "choose another id", (i, "id"))
             cid = None
-        title = report.text(d, "title", (i,))
-        desc = report.text(d, "description", (i,))
+        title = report.text(d, "title", (i,), plain=True)
+        desc = report.text(d, "description", (i,), plain=True)
         order = d.get("order", i)
         if not isinstance(order, int):
             report.error("'order' must be a whole number", "write e.g. `order: 10`", (i, "order"))
@@ -142,14 +168,17 @@ def load_categories(content: Path, errors: list[ContentError]) -> list[Category]
     return sorted(out, key=lambda c: (c.order, c.id))
 
 
-def load_tools(content: Path, errors: list[ContentError], broken: set[str]) -> dict[str, Tool]:
+def load_tools(
+    content: Path, errors: list[ContentError], broken: set[str], warnings: list[ContentError] | None = None
+) -> dict[str, Tool]:
     rel = f"{DATA_DIR}/tools.yml"
     data, lines = _load_yaml(content / rel, rel, errors)
-    report, out = _Report(errors, rel, lines), {}
+    report, out = _Report(errors, rel, lines, warnings), {}
     seen: set[str] = set()
     for i, d in enumerate(report.mapping_list(data, "tool") if data is not None else []):
         tid = _check_id(report, d.get("id"), (i, "id"), seen, "tool")
-        name, kind, url, desc = (report.text(d, k, (i,)) for k in ("name", "kind", "url", "description"))
+        name, kind = report.text(d, "name", (i,), plain=True), report.text(d, "kind", (i,), plain=True)
+        url, desc = report.text(d, "url", (i,)), report.text(d, "description", (i,))
         if url and not _web_url(url):
             report.error(
                 f"url {url!r} is not an http(s) address",
@@ -157,16 +186,23 @@ def load_tools(content: Path, errors: list[ContentError], broken: set[str]) -> d
                 (i, "url"),
             )
             url = None
-        onion = report.text(d, "onion", (i,), required=False)
-        if onion and not _web_url(onion, onion=True):
+        elif url and unencrypted(url):
+            report.warning(
+                f"url {url!r} is not encrypted (http://)",
+                f"write `{'https' + url[4:]}` if the site offers it (readers see the link marked unencrypted)",
+                (i, "url"),
+            )
+        address = report.text(d, "onion", (i,), required=False)
+        if address and (problem := onion.url_problem(address)):
             report.error(
-                f"onion {onion!r} is not an http(s) .onion address",
-                "write e.g. `http://<56 characters>.onion/` or remove it",
+                f"onion {address!r} {problem}",
+                "copy the v3 address (56 characters before .onion) from the project's own site, "
+                "e.g. `http://<56 characters>.onion/`, or remove it",
                 (i, "onion"),
             )
-            onion = None
+            address = None
         if tid and name and kind and url and desc:
-            out[tid] = Tool(tid, name, kind, url, desc, onion)
+            out[tid] = Tool(tid, name, kind, url, desc, address)
         elif tid:
             broken.add(tid)  # reported here; citing articles need not repeat it
     return dict(sorted(out.items(), key=lambda kv: sort_key(kv[1].name)))
@@ -178,7 +214,7 @@ def load_glossary(content: Path, errors: list[ContentError]) -> list[GlossaryTer
     report, out = _Report(errors, rel, lines), []
     seen: set[str] = set()
     for i, d in enumerate(report.mapping_list(data, "glossary") if data is not None else []):
-        term, definition = report.text(d, "term", (i,)), report.text(d, "definition", (i,))
+        term, definition = report.text(d, "term", (i,), plain=True), report.text(d, "definition", (i,))
         aliases = d.get("aliases") or []
         if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
             report.error(
@@ -238,7 +274,8 @@ def split_front_matter(text: str) -> tuple[str, str, int] | None:
 class _ArticleReader:
     def __init__(self, kb: KnowledgeBase, errors: list[ContentError], broken_tools: set[str]):
         self.kb, self.errors, self.broken_tools = kb, errors, broken_tools
-        self.related_lines: dict[str, list[int | None]] = {}  # checked once all slugs are known
+        self.related_lines: dict[str, list[tuple[int, int | None]]] = {}  # checked once all slugs are known
+        self.latest = latest_date()
 
     def read(self, path: Path, rel: str, category: Category) -> Article | None:
         errors = self.errors
@@ -260,9 +297,9 @@ class _ArticleReader:
         try:
             meta, lines = yamlsrc.load(front, first_line=2)
         except yamlsrc.YamlSyntaxError as exc:
-            errors.append(ContentError(rel, str(exc), "fix the indentation or quote the value", exc.line))
+            errors.append(ContentError(rel, str(exc), exc.hint, exc.line))
             return None
-        report = _Report(errors, rel, lines)
+        report = _Report(errors, rel, lines, self.kb.warnings)
         if not isinstance(meta, dict):
             report.error(
                 "front matter must be `key: value` fields", "see the README's front matter reference", line=2
@@ -277,7 +314,8 @@ class _ArticleReader:
                 f"rename it to `{slugify(slug) or 'article'}.md`",
                 line=1,
             )
-        title, summary = report.text(meta, "title", ()), report.text(meta, "summary", ())
+        title = report.text(meta, "title", (), plain=True)
+        summary = report.text(meta, "summary", (), plain=True)
         updated = self._date(report, meta.get("updated"))
         tags = meta.get("tags") or []
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
@@ -292,7 +330,8 @@ class _ArticleReader:
                 ("related",),
             )
             related = []
-        self.related_lines[rel] = [yamlsrc.line_of(lines, ("related", i)) for i in range(len(related))]
+        related = self._related(report, slug, related)
+        self.related_lines[rel] = [(i, line) for i, line, _ in related]
         tables = self._tables(report, meta.get("tables") or {})
         self._markers(report, body, body_line, tables)
         if not (title and summary and updated):
@@ -307,14 +346,33 @@ class _ArticleReader:
             body,
             body_line,
             tools,
-            tuple(related),
+            tuple(s for _, _, s in related),
             tables,
         )
 
+    def _related(self, report: _Report, slug: str, related: list[str]) -> list[tuple[int, int | None, str]]:
+        """(index, line, slug) of each related article, without the article itself and repeats."""
+        out: list[tuple[int, int | None, str]] = []
+        for i, other in enumerate(related):
+            if other == slug or other in (s for _, _, s in out):
+                what = "the article itself" if other == slug else f"'{other}' a second time"
+                report.warning(f"lists {what}; ignored", f"remove `{other}` from the list", ("related", i))
+            else:
+                out.append((i, yamlsrc.line_of(report.lines, ("related", i)), other))
+        return out
+
     def _date(self, report: _Report, value: Any) -> dt.date | None:
         if isinstance(value, dt.datetime):
-            return value.date()
+            value = value.date()
         if isinstance(value, dt.date):
+            if value > self.latest:
+                # It would date the whole edition: the PDF, the sitemap and the bundle's name.
+                report.error(
+                    f"date {value.isoformat()} is in the future",
+                    f"write the date of the last real change (on or before {self.latest.isoformat()})",
+                    ("updated",),
+                )
+                return None
             return value
         if value is None:
             report.error("missing 'updated'", "add `updated: YYYY-MM-DD`", ("updated",))
@@ -453,6 +511,16 @@ class _ArticleReader:
                 )
 
 
+def latest_date() -> dt.date:
+    """The latest `updated:` date accepted: tomorrow in UTC (an editor east of UTC may
+    already be there), or SOURCE_DATE_EPOCH's date when a rebuild is dated later."""
+    tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return max(tomorrow, dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date())
+    return tomorrow
+
+
 def _declared_tables(report: _Report) -> set[str]:
     """Names under `tables:`, valid or not (invalid ones are reported already)."""
     return {str(path[1]) for path in report.lines if len(path) == 2 and path[0] == "tables"}
@@ -461,8 +529,7 @@ def _declared_tables(report: _Report) -> set[str]:
 _last: tuple[tuple, KnowledgeBase] | None = None
 
 
-def _fingerprint(content: Path, site_name: str, languages: tuple[Language, ...]) -> tuple:
-    files = sorted(p for p in content.rglob("*") if p.is_file())
+def _fingerprint(content: Path, site_name: str, languages: tuple[Language, ...], files: list[Path]) -> tuple:
     return (
         str(content.resolve()),
         site_name,
@@ -479,24 +546,29 @@ def load(content: Path, site_name: str = "", languages: tuple[Language, ...] = (
     """
     global _last
     content = Path(content)
-    key = _fingerprint(content, site_name, languages)
+    files, link_errors = tree.content_files(content)
+    if link_errors:  # before reading anything through them
+        raise ContentErrors(link_errors)
+    key = _fingerprint(content, site_name, languages, files)
     if _last is not None and _last[0] == key:
         return _last[1]
-    kb = _load(content, site_name, languages)
+    kb = _load(content, site_name, languages, files)
     _last = (key, kb)
     return kb
 
 
-def _load(content: Path, site_name: str, languages: tuple[Language, ...]) -> KnowledgeBase:
+def _load(content: Path, site_name: str, languages: tuple[Language, ...], files: list[Path]) -> KnowledgeBase:
     errors: list[ContentError] = []
+    warnings: list[ContentError] = []
     broken_tools: set[str] = set()
     kb = KnowledgeBase(
         site_name=site_name,
         categories=load_categories(content, errors),
-        tools=load_tools(content, errors, broken_tools),
+        tools=load_tools(content, errors, broken_tools, warnings),
         glossary=load_glossary(content, errors),
         table_kinds=load_table_kinds(content, errors),
         articles=[],
+        warnings=warnings,
         languages=languages,
     )
     categories = {c.id: c for c in kb.categories}
@@ -504,7 +576,7 @@ def _load(content: Path, site_name: str, languages: tuple[Language, ...]) -> Kno
     first_file: dict[str, str] = {}
     attempted: set[str] = set()
     pending: list[tuple[Path, str, str]] = []  # translations, read once their originals are
-    for path in sorted(content.rglob("*.md")):
+    for path in (p for p in files if p.suffix == ".md"):
         rel = path.relative_to(content).as_posix()
         parts = rel.split("/")
         if parts[0].startswith((".", "_")):
@@ -559,9 +631,8 @@ def _load(content: Path, site_name: str, languages: tuple[Language, ...]) -> Kno
     translations.load_data(content, kb, declared, errors)
     slugs = {a.slug for a in kb.articles}
     for article in kb.articles:
-        for i, slug in enumerate(article.related_slugs):
+        for slug, (i, line) in zip(article.related_slugs, reader.related_lines[article.src_uri], strict=True):
             if slug not in slugs and slug not in attempted:
-                line = reader.related_lines[article.src_uri][i]
                 errors.append(
                     ContentError(
                         article.src_uri,

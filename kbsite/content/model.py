@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from .languages import Language
 
@@ -63,6 +65,10 @@ class Tool:
     @property
     def src_uri(self) -> str:
         return f"tools/{self.id}.md"
+
+    @property
+    def unencrypted(self) -> bool:
+        return unencrypted(self.url)
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,7 @@ class KnowledgeBase:
     glossary: list[GlossaryTerm]
     table_kinds: dict[str, TableKind]
     articles: list[Article]  # category order, then title
+    warnings: list = field(default_factory=list)  # ContentErrors that do not stop a build (strict does)
     # The original language first, then each translation language (kbsite.content.languages).
     languages: tuple[Language, ...] = ()
     # language -> original's src_uri -> its translation
@@ -173,8 +180,37 @@ class KnowledgeBase:
         return max((a.updated for a in self.articles), default=None)
 
 
+# Latin letters that Unicode does not decompose into a base letter and an accent.
+_LATIN = str.maketrans(
+    {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "ł": "l", "þ": "th", "ı": "i"}
+)
+
+
+def unencrypted(url: str) -> bool:
+    """Plain http:// to a clearnet site: on Tor, an exit relay can read and change it.
+    (An onion service is encrypted end to end, even over http://.)"""
+    parts = urlsplit(url)
+    return parts.scheme.lower() == "http" and not (parts.hostname or "").endswith(".onion")
+
+
 def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    """Words in lower case joined by hyphens, for ids, anchors and file names.
+
+    Latin letters lose their accents (`Tor Über` -> `tor-uber`); letters of other
+    scripts, which have no one spelling in Latin letters, stay as they are
+    (`Что такое Tor` -> `что-такое-tor`): readable, and valid in ids and URLs.
+    """
+    out: list[str] = []
+    for ch in unicodedata.normalize("NFKD", text.lower().translate(_LATIN)):
+        kind = unicodedata.category(ch)[0]
+        if kind == "M":
+            if out and not out[-1].isascii():
+                out.append(ch)  # a mark on a non-Latin letter is part of it (e.g. Devanagari)
+        elif kind in "LN":
+            out.append(ch)
+        elif out and out[-1] != "-":
+            out.append("-")
+    return unicodedata.normalize("NFC", "".join(out)).strip("-")
 
 
 # Persian letters in alphabet order where it differs from Unicode's (پ چ ژ گ sit apart there).

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from .errors import ContentErrors
-from .load import load_categories, load_table_kinds
+from .load import ID_RE, load_categories, load_table_kinds
 from .model import slugify
 
 
@@ -24,6 +24,11 @@ def write_skeleton(content: Path, title: str, category_id: str) -> Path:
     slug = slugify(title)
     if not slug:
         raise ValueError("the title needs at least one letter or digit")
+    if not ID_RE.match(slug):  # article file names are Latin letters, digits and hyphens
+        raise ValueError(
+            f"the title gives the file name '{slug}.md'; give a title in Latin letters, "
+            "then change the title inside the new file"
+        )
     path = content / category_id / f"{slug}.md"
     if path.exists():
         raise ValueError(f"{path} already exists; kbsite new never overwrites an article")

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 ARTICLE_KEYS = {"title", "summary", "tags", "tools", "tables", "translates", "sort_as"}
 # data file -> (the key naming the entry, the fields a translation may give)
+# Fields shown as page titles and navigation entries: no markup (kbsite.content.load.MARKUP_RE).
+PLAIN_FIELDS = {"title", "description", "name", "kind", "translation"}
 DATA = {
     "categories": ("id", {"title", "description"}),
     "tools": ("id", {"name", "kind", "description"}),
@@ -66,7 +68,7 @@ def read_article(
     try:
         meta, lines = yamlsrc.load(front, first_line=2)
     except yamlsrc.YamlSyntaxError as exc:
-        errors.append(ContentError(rel, str(exc), "fix the indentation or quote the value", exc.line))
+        errors.append(ContentError(rel, str(exc), exc.hint, exc.line))
         return None
     report = _Report(errors, rel, lines)
     if not isinstance(meta, dict):
@@ -81,7 +83,8 @@ def read_article(
             hint or f"use only: {', '.join(sorted(ARTICLE_KEYS))}",
             (key,),
         )
-    title, summary = report.text(meta, "title", ()), report.text(meta, "summary", ())
+    title = report.text(meta, "title", (), plain=True)
+    summary = report.text(meta, "summary", (), plain=True)
     sort_as = report.text(meta, "sort_as", (), required=False) or ""
     translates = _translates(report, meta.get("translates"), original)
     tables = reader._tables(report, meta.get("tables") or {})
@@ -241,6 +244,8 @@ def load_data(content: Path, kb: KnowledgeBase, declared: list[str], errors: lis
 
 
 def _data_values_ok(report, name: str, values: dict[str, Any], kb: KnowledgeBase, ident: str, i: int) -> bool:
+    from .load import MARKUP_RE
+
     ok = True
     for field, value in values.items():
         if field == "aliases":
@@ -257,6 +262,8 @@ def _data_values_ok(report, name: str, values: dict[str, Any], kb: KnowledgeBase
         else:
             good = isinstance(value, str) and bool(value.strip())
             hint = f"write `{field}: ...` as plain text"
+            if good and field in PLAIN_FIELDS and (markup := MARKUP_RE.search(value)):
+                good, hint = False, f"it holds HTML markup ({markup.group(0)!r}): write plain text"
         if not good:
             report.error(f"'{field}' is not valid here", hint, (i, field))
             ok = False

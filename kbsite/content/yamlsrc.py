@@ -31,9 +31,9 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_ti
 
 
 class YamlSyntaxError(ValueError):
-    def __init__(self, message: str, line: int | None):
+    def __init__(self, message: str, line: int | None, hint: str = "fix the indentation or quote the value"):
         super().__init__(message)
-        self.line = line
+        self.line, self.hint = line, hint
 
 
 def load(text: str, first_line: int = 1) -> tuple[Any, dict[Path_, int]]:
@@ -42,6 +42,7 @@ def load(text: str, first_line: int = 1) -> tuple[Any, dict[Path_, int]]:
     `first_line` is the line of `text`'s first line in its file (front matter
     starts after the opening `---`).
     """
+    _refuse_aliases(text, first_line)
     loader = _Loader(text)
     lines: dict[Path_, int] = {}
     try:  # one parse: the node tree gives both the data and the lines
@@ -54,9 +55,37 @@ def load(text: str, first_line: int = 1) -> tuple[Any, dict[Path_, int]]:
         raise YamlSyntaxError(f"YAML syntax error: {problem}", line) from exc
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(f"YAML error: {exc}", None) from exc
+    except RecursionError as exc:
+        raise YamlSyntaxError("YAML nested too deeply", first_line) from exc
     finally:
         loader.dispose()
     return data, lines
+
+
+def _refuse_aliases(text: str, first_line: int) -> None:
+    """Refuse `*alias` before anything is built from it.
+
+    Content never needs aliases, and nine nested lists of nine aliases each expand
+    to 9**9 values (a "billion laughs"): refused here, reading only events, the
+    work and memory stay in proportion to the text. No alias without a `*`.
+    """
+    if "*" not in text:
+        return
+    loader = _Loader(text)
+    try:
+        while (event := loader.get_event()) is not None:
+            if isinstance(event, yaml.AliasEvent):
+                raise YamlSyntaxError(
+                    f"YAML alias *{event.anchor} is not allowed",
+                    event.start_mark.line + first_line if event.start_mark else None,
+                    "write the value out in full where the alias is (kbsite reads no anchors or aliases)",
+                )
+            if isinstance(event, yaml.StreamEndEvent):
+                return
+    except yaml.YAMLError:
+        return  # bad YAML: the full parse reports it, with its line
+    finally:
+        loader.dispose()
 
 
 _STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "map"))
@@ -73,34 +102,20 @@ class _Builder:
 
     def __init__(self, loader, lines: dict[Path_, int], offset: int):
         self.loader, self.lines, self.offset = loader, lines, offset
-        self.done: dict[int, Any] = {}  # an alias is the same node: build it once
-        self.open: set[int] = set()  # nodes being built or walked: an alias to one loops
-
-    def _enter(self, node: yaml.Node) -> None:
-        if id(node) in self.open:
-            raise yaml.constructor.ConstructorError(
-                None, None, "an alias (*name) refers to the structure that contains it", node.start_mark
-            )
-        self.open.add(id(node))
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
+        # Aliases are refused before (_refuse_aliases): the node tree is a tree.
         self.lines[path] = node.start_mark.line + self.offset
-        known = self.done.get(id(node), self)
-        if known is not self:
-            self._lines_only(node, path)
-            return known
         tag = node.tag
         if tag == _STR and isinstance(node, yaml.ScalarNode):
             data: Any = node.value
         elif tag == _SEQ and isinstance(node, yaml.SequenceNode):
-            self._enter(node)
             data = [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
         elif (
             tag == _MAP
             and isinstance(node, yaml.MappingNode)
             and all(k.tag == _STR and isinstance(k, yaml.ScalarNode) for k, _ in node.value)
         ):
-            self._enter(node)
             data = {}
             for key, value in node.value:
                 data[key.value] = self.build(value, path + (key.value,))
@@ -108,8 +123,6 @@ class _Builder:
         else:
             data = self.loader.construct_object(node, deep=True)
             self._lines_only(node, path)
-        self.done[id(node)] = data
-        self.open.discard(id(node))
         return data
 
     def _key_line(self, path: Path_, key: yaml.Node) -> None:
@@ -117,11 +130,10 @@ class _Builder:
         self.lines[path + (key.value,)] = key.start_mark.line + self.offset
 
     def _lines_only(self, node: yaml.Node, path: Path_) -> None:
-        """The lines below a node built elsewhere (keys as written, as for the others)."""
+        """The lines below a node PyYAML built (keys as written, as for the others)."""
         self.lines[path] = node.start_mark.line + self.offset
         if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
             return
-        self._enter(node)
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 self._lines_only(value, path + (key.value,))
@@ -129,7 +141,6 @@ class _Builder:
         else:
             for i, item in enumerate(node.value):
                 self._lines_only(item, path + (i,))
-        self.open.discard(id(node))
 
 
 def line_of(lines: dict[Path_, int], path: Path_) -> int | None:

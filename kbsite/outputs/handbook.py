@@ -24,6 +24,7 @@ from markdown import Markdown
 from markupsafe import Markup
 from mkdocs.exceptions import PluginError
 
+from ..content.errors import ContentError
 from ..content.model import Article, KnowledgeBase, slugify
 from ..site.markdown_ext import EXTERNAL_RE, KbExtension
 from ..site.pages import GLOSSARY, TOOLS
@@ -42,6 +43,7 @@ class Handbook:
     path: str  # inside site/, e.g. downloads/anonymity-sense-handbook.pdf
     pdf: bytes
     pages: int
+    refused: tuple[ContentError, ...] = ()  # images the book could not print
 
     @property
     def size_mb(self) -> str:
@@ -92,9 +94,17 @@ class LinkTreeprocessor(markdown.treeprocessors.Treeprocessor):
             if el.get("id"):
                 el.set("id", f"sec-{article.slug}--{el.get('id')}")
             src = el.get("src") if el.tag == "img" else None
-            if src and not urlsplit(src).scheme and not src.startswith("/"):
-                # The book's base is content/, the article's folder is below it.
-                el.set("src", posixpath.normpath(posixpath.join(here, unquote(src))))
+            if src is None or src.startswith("data:"):
+                continue
+            path = posixpath.normpath(posixpath.join(here, unquote(urlsplit(src).path)))
+            if urlsplit(src).scheme or src.startswith("/") or path.startswith("../"):
+                self.book.refuse(article, src, "it is not a file inside content/")
+                del el.attrib["src"]  # never fetched
+            elif not (self.book.content / path).is_file():
+                self.book.refuse(article, src, "there is no such file in content/")
+                del el.attrib["src"]
+            else:
+                el.set("src", path)  # the book's base is content/, the article's folder is below it
         for parent in list(root.iter()):
             for n, a in enumerate(list(parent)):
                 if a.tag == "a":
@@ -148,10 +158,31 @@ class LinkExtension(markdown.Extension):
 class HandbookRenderer(Renderer):
     """The site's Renderer, with links that point inside the book."""
 
-    def __init__(self, kb: KnowledgeBase, loader: jinja2.BaseLoader, glossary_links: bool = True):
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        loader: jinja2.BaseLoader,
+        glossary_links: bool = True,
+        content: Path = Path("content"),
+    ):
         super().__init__(kb, jinja2.Environment(loader=loader))
         self.articles = kb.by_src_uri()
         self.glossary_links = glossary_links
+        self.content = content
+        self.refused: list[ContentError] = []
+
+    def refuse(self, article: Article, src: str, why: str) -> None:
+        """An image the book cannot print: `kbsite pdf` and the build stop on it."""
+        lines = article.body.splitlines()
+        n = next((n for n, line in enumerate(lines) if src in line), None)
+        self.refused.append(
+            ContentError(
+                article.src_uri,
+                f"image {src!r} cannot go into the handbook: {why}",
+                "download it into content/ (beside the article) and refer to it relatively",
+                article.body_line + n if n is not None else None,
+            )
+        )
 
     def _linker(self, from_src_uri: str):
         def url(target: Any, fragment: str = "") -> str:
@@ -210,14 +241,22 @@ def book_html(
     glossary_links: bool = True,
     fingerprint: str = "",
     articles: dict[str, Markup] | None = None,
+    content: Path = Path("content"),
+    refused: list[ContentError] | None = None,
 ) -> str:
-    """The whole handbook as one HTML document (print CSS inlined)."""
-    book = HandbookRenderer(kb, loader, glossary_links)
+    """The whole handbook as one HTML document (print CSS inlined).
+
+    `articles` are the articles already rendered (config_articles), else rendered here.
+    Images that cannot be printed (from other sites, outside `content`, missing) are
+    left out and added to `refused`."""
+    book = HandbookRenderer(kb, loader, glossary_links, content)
     html = articles or book.articles_html(extensions or [], configs or {})
     chapters = [(c, [(a, html[a.slug]) for a in kb.in_category(c)]) for c in kb.categories]
     chapters = [(c, arts) for c, arts in chapters if arts]
     tools = [(t, kb.citing(t)) for t in sorted(kb.tools.values(), key=lambda t: t.name.lower())]
     when = edition(kb)
+    if refused is not None:
+        refused += book.refused
     return book._render(
         "handbook/book.html",
         "index.md",
@@ -250,6 +289,7 @@ def config_html(
     loader: jinja2.BaseLoader,
     glossary_links: bool = True,
     articles: dict[str, Markup] | None = None,
+    refused: list[ContentError] | None = None,
 ) -> str:
     """The book's HTML for an MkDocs config that the kbsite plugin has set up."""
     plugin = config.plugins.get("kbsite")
@@ -263,15 +303,25 @@ def config_html(
         glossary_links=glossary_links,
         fingerprint=printed_fingerprint(plugin.config.signing_key) if plugin else "",
         articles=articles,
+        content=Path(config.docs_dir),
+        refused=refused,
     )
 
 
 def config_articles(
-    kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_links: bool = True
+    kb: KnowledgeBase,
+    config,
+    loader: jinja2.BaseLoader,
+    glossary_links: bool = True,
+    refused: list[ContentError] | None = None,
 ) -> dict[str, Markup]:
-    """The articles as the books print them, rendered once for both the handbook and the EPUB."""
-    book = HandbookRenderer(kb, loader, glossary_links)
-    return book.articles_html(list(config.markdown_extensions), dict(config.mdx_configs))
+    """The articles as the books print them, rendered once for both the handbook and the EPUB;
+    images that cannot be printed are added to `refused`."""
+    book = HandbookRenderer(kb, loader, glossary_links, Path(config.docs_dir))
+    html = book.articles_html(list(config.markdown_extensions), dict(config.mdx_configs))
+    if refused is not None:
+        refused += book.refused
+    return html
 
 
 def build(
@@ -284,9 +334,10 @@ def build(
     """The handbook for an MkDocs config that the kbsite plugin has set up."""
     # A worker process for large books, started now to be ready once the book is written.
     numberer = Numberer(workers=None if len(kb.articles) >= PARALLEL_MIN_ARTICLES else 1)
+    refused: list[ContentError] = []
     try:
-        html = config_html(kb, config, loader, glossary_links, articles)
+        html = config_html(kb, config, loader, glossary_links, articles, refused)
         pdf, pages = render_pdf(html, Path(config.docs_dir), numberer)
     finally:
         numberer.close()
-    return Handbook(handbook_path(kb.site_name, kb.lang), pdf, pages)
+    return Handbook(handbook_path(kb.site_name, kb.lang), pdf, pages, tuple(refused))

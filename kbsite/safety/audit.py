@@ -118,6 +118,10 @@ CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 JS_URL = re.compile(r"""["'`]((?:(?:https?|wss?|ftp):)?//[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+[^"'`\s]*)""", re.I)
 REFRESH_URL = re.compile(r"url\s*=\s*['\"]?([^'\"\s;]+)", re.I)
 SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+# Link targets that run code or open the reader's own files instead of going to a page.
+DANGEROUS_SCHEMES = {"javascript", "vbscript", "data", "file"}
+# Browsers ignore these inside a URL (so `java\tscript:` is `javascript:`) and around it.
+URL_IGNORED = re.compile(r"[\t\n\r]")
 
 
 @dataclass(frozen=True)
@@ -180,9 +184,25 @@ def audit_site(
     return locate(findings, sources or {})
 
 
-def locate(findings: list[Finding], sources: Mapping[str, Source]) -> list[Finding]:
-    """Point findings in pages at the Markdown lines they came from, where they did."""
-    return [_locate(f, sources) for f in findings]
+def locate(
+    findings: list[Finding], sources: Mapping[str, Source], data: Sequence[Source] = ()
+) -> list[Finding]:
+    """Point findings in pages at the Markdown lines they came from, where they did.
+
+    The n-th finding of one URL in a page is put on the n-th line holding it; a finding
+    in a page without Markdown (generated pages, the navigation of every page) is put
+    on a data file (`data`, e.g. _data/categories.yml) that holds its URL, if one does."""
+    seen: dict[tuple[str, str], int] = {}
+    out = []
+    for f in findings:
+        n = seen[f.output, f.url] = seen.get((f.output, f.url), -1) + 1
+        source = sources.get(f.output)
+        located = _locate(f, source, n) if source else None
+        for other in data if located is None else ():
+            if (located := _locate(f, other, 0)) is not None:
+                break
+        out.append(located or f)
+    return out
 
 
 def audit_text(
@@ -240,7 +260,15 @@ class _Checker:
     def link(self, what: str, url: str, rel_attr: str) -> None:
         """A link a reader follows: other sites are fine, absolute self-links are not."""
         url = url.strip()
-        if self._self_absolute(url):
+        scheme = SCHEME.match(URL_IGNORED.sub("", url).lstrip("\x00 \x0b\x0c"))
+        if scheme and scheme.group(1).lower() in DANGEROUS_SCHEMES:
+            self.add(
+                what,
+                url[:80],
+                f"is a {scheme.group(1).lower()}: link, which runs code or opens a file instead of a page",
+                "link to an http(s) address or to a page of the site (its .md file)",
+            )
+        elif self._self_absolute(url):
             fix = (
                 "leave site_url unset in mkdocs.yml (MkDocs then writes no absolute canonical links)"
                 if "canonical" in rel_attr.lower().split()
@@ -554,20 +582,18 @@ def _start_tag(scanner: HTMLParser, text: str, i: int) -> int:
     return gt + 1
 
 
-def _locate(finding: Finding, sources: Mapping[str, Source]) -> Finding:
-    """Point a finding in a page at the Markdown line it came from, if it did."""
-    source = sources.get(finding.output)
-    if source is None or not finding.url:
-        return finding
-    for n, line in enumerate(source.text.splitlines(), start=1):
-        if finding.url in line:
-            fix = finding.fix
-            if finding.what.split()[0].strip("<") in CONTENT_IMAGE_TAGS and finding.problem.startswith(
-                "loads"
-            ):
-                fix = "download it into content/ (beside the article) and refer to it relatively"
-            return Finding(finding.output, finding.what, finding.url, finding.problem, fix, source.path, n)
-    return finding
+def _locate(finding: Finding, source: Source, nth: int) -> Finding | None:
+    """The finding at the `nth` line of `source` holding its URL (or the last such line)."""
+    if not finding.url:
+        return None
+    found = [n for n, line in enumerate(source.text.splitlines(), start=1) if finding.url in line]
+    if not found:
+        return None
+    fix = finding.fix
+    if finding.what.split()[0].strip("<") in CONTENT_IMAGE_TAGS and finding.problem.startswith("loads"):
+        fix = "download it into content/ (beside the article) and refer to it relatively"
+    line = found[min(nth, len(found) - 1)]
+    return Finding(finding.output, finding.what, finding.url, finding.problem, fix, source.path, line)
 
 
 def check_config(config: Mapping) -> list[str]:

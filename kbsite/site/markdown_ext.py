@@ -12,7 +12,7 @@ import xml.etree.ElementTree as etree
 from markdown import Extension, Markdown
 from markdown.treeprocessors import Treeprocessor
 
-from ..content.model import GlossaryTerm
+from ..content.model import GlossaryTerm, unencrypted
 
 SKIP_TAGS = {"a", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "script", "style", "abbr"}
 EXTERNAL_RE = re.compile(r"^https?://", re.I)
@@ -25,7 +25,7 @@ def mark_external(a: etree.Element) -> None:
     a.set("class", (a.get("class", "") + " kb-external").strip())
     note = etree.SubElement(a, "span")
     note.set("class", "kb-external__note")
-    note.text = " (external site)"
+    note.text = " (external site, unencrypted)" if unencrypted(a.get("href", "")) else " (external site)"
 
 
 class KbTreeprocessor(Treeprocessor):

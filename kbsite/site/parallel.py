@@ -23,6 +23,7 @@ and kbsite as the only plugin (another plugin's state would be split in two).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import os
@@ -82,9 +83,10 @@ class Split:
         gc.freeze()
         pid = os.fork()
         if pid == 0:
-            # Ctrl-C ends the child at once; the parent cleans up. (Python's handler
-            # would unwind the child into the caller's code after the build.)
+            # Ctrl-C or SIGTERM ends the child at once; the parent cleans up. (Python's
+            # handlers would unwind the child into the caller's code after the build.)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.close(read)
             self.is_child, self.fd = True, write
             self.capture = _Capture()
@@ -158,7 +160,8 @@ class Split:
 
     def collect(self) -> dict:
         """Wait for the child; replay its log records here (strict mode counts them)."""
-        with os.fdopen(self.fd, "rb") as pipe:
+        fd, self.fd = self.fd, -1
+        with os.fdopen(fd, "rb") as pipe:
             data = pipe.read()
         _, status = os.waitpid(self.pid, 0)
         self.pid = 0
@@ -173,10 +176,13 @@ class Split:
     def abort(self) -> None:
         """The parent failed first: stop the child."""
         if self.pid:
-            os.kill(self.pid, signal.SIGTERM)
-            os.waitpid(self.pid, 0)
-            os.close(self.fd)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGTERM)
+            os.waitpid(self.pid, 0)  # gone before the caller removes the folder it wrote into
             self.pid = 0
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
         self._unquiet()
 
     def _unquiet(self) -> None:

@@ -14,7 +14,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
-from ..content import load
+from ..content import load, tree
 from ..content.errors import ContentErrors
 from ..content.languages import split_suffix
 from ..content.model import KnowledgeBase
@@ -55,6 +55,9 @@ class KbPlugin(BasePlugin[KbConfig]):
             whole = load.load(Path(config.docs_dir), config.site_name, declared_languages(config))
         except ContentErrors as exc:
             raise PluginError(exc.format()) from exc
+        # A link to a missing anchor is a broken link: a warning, so strict mode stops on it.
+        links = config.validation.links
+        links.anchors = max(links.anchors, logging.WARNING)
         # One language per build: the pages, handbook and search read that language's view.
         lang = self.config.language or whole.languages[0].code
         if lang not in {x.code for x in whole.languages}:
@@ -76,7 +79,8 @@ class KbPlugin(BasePlugin[KbConfig]):
             )
         if config.theme["font"] is not False:
             config.theme["font"] = False  # Material's default loads Google Fonts; use system fonts
-        reproducible.default_source_date_epoch(self.kb)
+        if note := reproducible.default_source_date_epoch(self.kb):
+            log.info(note)
         if self.serving:
             # `mkdocs serve` sets site_url to its own address, which would put absolute
             # http://127.0.0.1 links (canonical, sitemap) in the preview; show what readers get.
@@ -86,6 +90,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         dirs.insert(1 if config.theme.custom_dir else 0, str(TEMPLATES))
         config.extra_css.insert(0, "assets/stylesheets/kbsite.css")
         self.page_auditor: PageAuditor | InlineAuditor | None = None
+        self.refused: list = []
         self.split = None
         self.child_report: dict | None = None
         self.language = config.theme.get("language") or "en"
@@ -110,10 +115,16 @@ class KbPlugin(BasePlugin[KbConfig]):
         root = Path(config.docs_dir)
         return sorted(p.name for p in root.glob("*.md"))
 
+    def on_pre_build(self, config) -> None:
+        # Here, not in on_config, which `kbsite check` and `kbsite pdf` also run.
+        for warning in self.kb.warnings if not self.outer else ():  # once, not per language
+            log.warning(warning.format())  # strict mode counts them
+
     def on_files(self, files: Files, config) -> Files:
         # Pages render before on_env, so the renderer gets its own theme environment.
         self.renderer = Renderer(self.kb, config.theme.get_env())
         unused = ("assets/javascripts/lunr/",) if "material/search" not in config.plugins else ()
+        _refuse_outside(files, config)
         translated = {lang.code for lang in self.kb.languages[1:]}
         for file in list(files):
             # Data files and the handbook's print CSS are inputs, not pages to publish;
@@ -130,7 +141,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         loader = config.theme.get_env().loader
         # Both books print the articles the same way: render them once.
         articles = (
-            handbook.config_articles(self.kb, config, loader, self.config.glossary_links)
+            handbook.config_articles(self.kb, config, loader, self.config.glossary_links, self.refused)
             if self.config.handbook and epub_on
             else None
         )
@@ -188,6 +199,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         """Build the PDF now, before pages render: home and category pages show its size."""
         loader = config.theme.get_env().loader
         book = handbook.build(self.kb, config, loader, self.config.glossary_links, articles)
+        self.refused += book.refused  # reported after the audit, which says more
         files.append(File.generated(config, book.path, content=book.pdf))
         for page in self.generated.values():
             if page.src_uri in (HOME, DOWNLOADS) or "category" in page.context:
@@ -216,9 +228,13 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_page_content(self, html: str, page: Page, config, files) -> str:
         src = page.file.src_uri
         if src in self.articles:
-            return self.renderer.article(self.articles[src], html)
-        if src in self.generated:
-            return self.renderer.generated(self.generated[src])
+            html = self.renderer.article(self.articles[src], html)
+        elif src in self.generated:
+            html = self.renderer.generated(self.generated[src])
+        else:
+            return html
+        # Anchors MkDocs checks links against: its own come from the Markdown only.
+        page.present_anchor_ids = {*(page.present_anchor_ids or ()), *ID_ATTR.findall(html)}
         return html
 
     def on_env(self, env, config, files):
@@ -310,7 +326,13 @@ class KbPlugin(BasePlugin[KbConfig]):
                 for f in findings
                 if (file := self.page_files.get(f.output))
             }
-            raise PluginError(audit.format_findings(audit.locate(findings, sources)))
+            data = [
+                audit.Source(path.relative_to(config.docs_dir).as_posix(), path.read_text(encoding="utf-8"))
+                for path in sorted((Path(config.docs_dir) / load.DATA_DIR).glob("*.yml"))
+            ]
+            raise PluginError(audit.format_findings(audit.locate(findings, sources, data)))
+        if self.refused:
+            raise PluginError(ContentErrors(self.refused).format())
 
     # Last, after every plugin that writes into site_dir (handbook, audit).
     @event_priority(-100)
@@ -318,6 +340,33 @@ class KbPlugin(BasePlugin[KbConfig]):
         reproducible.normalize_tree(Path(config.site_dir))
 
     on_post_build = CombinedEvent(_join_split, _audit_output, _normalize_output)
+
+
+ID_ATTR = re.compile(r'\sid="([^"]+)"')
+
+
+def _refuse_outside(files: Files, config) -> None:
+    """No file MkDocs found in docs_dir may come from outside it through a symbolic link."""
+    docs = Path(config.docs_dir)
+    errors = [
+        error
+        for file in files
+        if file.abs_src_path
+        and Path(file.abs_src_path).is_relative_to(docs)
+        and tree.outside(docs, file.abs_src_path)
+        and (error := tree.link_error(docs, _first_link(docs, Path(file.abs_src_path))))
+    ]
+    if errors:
+        raise PluginError(ContentErrors(errors).format())
+
+
+def _first_link(docs: Path, path: Path) -> Path:
+    """The symbolic link on the way from `docs` to `path` (the file or a folder above it)."""
+    parts = path.relative_to(docs).parts
+    for n in range(1, len(parts) + 1):
+        if (link := docs.joinpath(*parts[:n])).is_symlink():
+            return link
+    return path
 
 
 def _is_print_asset(file: File, config) -> bool:

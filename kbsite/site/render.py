@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from mkdocs.utils import get_relative_url
 
 from ..content.load import MARKER_RE
 from ..content.model import Article, KnowledgeBase
 from . import i18n
 from .pages import GLOSSARY, GeneratedPage
+
+URL_TEXT = re.compile(r"\b(?:https?|ftp)://[^\s<>\"]+|\bwww\.[^\s<>\"]+", re.I)
+
+
+def mark_urls(text: str) -> Markup:
+    """Plain text, escaped, with each address in a span: the CSS breaks it anywhere
+    rather than widen a table, and never hyphenates it (a hyphen would change it)."""
+    out, pos = [], 0
+    for m in URL_TEXT.finditer(text):
+        out += [escape(text[pos : m.start()]), Markup('<span class="kb-url">%s</span>') % m.group(0)]
+        pos = m.end()
+    out.append(escape(text[pos:]))
+    return Markup("").join(out)
 
 
 def page_url(src_uri: str) -> str:
@@ -27,6 +41,7 @@ class Renderer:
         self.env = jinja2.Environment(
             loader=theme_env.loader, autoescape=True, trim_blocks=True, lstrip_blocks=True, auto_reload=False
         )
+        self.env.filters["urls"] = mark_urls
         # A word Markdown keeps as a plain paragraph; swapped for the table after,
         # so table HTML never goes through Markdown (cells stay plain text).
         self.token = "KBSITETABLEMARKER"
