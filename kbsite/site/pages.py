@@ -25,6 +25,8 @@ class GeneratedPage:
     template: str
     context: dict[str, Any] = field(default_factory=dict)
     in_nav: bool = True
+    description: str = ""  # the page's <meta name="description">; empty: the site's
+    nav_parent: str | None = None  # for pages outside the navigation: the entry marked current
 
 
 def generated_pages(kb: KnowledgeBase) -> list[GeneratedPage]:
@@ -41,6 +43,7 @@ def generated_pages(kb: KnowledgeBase) -> list[GeneratedPage]:
                 category_title(c),
                 "kb/category.html",
                 {"category": c, "articles": kb.in_category(c)},
+                description=c.description,
             )
         )
     by_letter = groupby(
@@ -79,6 +82,8 @@ def generated_pages(kb: KnowledgeBase) -> list[GeneratedPage]:
                     "citations": [(a, c.why) for a in kb.citing(tool) for c in a.tools if c.tool is tool],
                 },
                 in_nav=False,
+                description=tool.description,
+                nav_parent=TOOLS,
             )
         )
     return pages

@@ -18,7 +18,7 @@ from ..content.model import KnowledgeBase
 from ..outputs import handbook
 from ..safety import audit, images, policy, reproducible
 from ..safety.audit_pool import InlineAuditor, PageAuditor
-from . import parallel
+from . import frame, parallel
 from .config import KbConfig
 from .htmlsize import squeeze
 from .markdown_ext import KbExtension
@@ -36,6 +36,7 @@ class KbPlugin(BasePlugin[KbConfig]):
     renderer: Renderer
     serving = False
     split: parallel.Split | None = None
+    lit: Page | None = None  # a navigation entry marked current for one page (on_page_context)
 
     def on_startup(self, *, command, dirty) -> None:
         self.serving = command == "serve"
@@ -106,7 +107,13 @@ class KbPlugin(BasePlugin[KbConfig]):
                 File.generated(
                     config,
                     page.src_uri,
-                    content=f"---\ntitle: {page.title!r}\n---\n",
+                    content=f"---\ntitle: {page.title!r}\n"
+                    + (
+                        f"description: {json.dumps(page.description, ensure_ascii=False)}\n"
+                        if page.description
+                        else ""
+                    )
+                    + "---\n",
                     inclusion=InclusionLevel.INCLUDED if page.in_nav else InclusionLevel.NOT_IN_NAV,
                 )
             )
@@ -117,6 +124,7 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_nav(self, nav, config, files):
         # Home, category and other top-level pages: the text links mark them as current.
         self.top_urls = {p.url for p in nav.pages if p.parent is None or p.is_index}
+        self.nav_pages = {p.file.src_uri: p for p in nav.pages}
         # Output path -> Markdown file, to name the source line of an audit finding.
         self.page_files: dict[str, File] = {
             f.dest_uri: f for f in files.documentation_pages() if f.src_uri not in self.generated
@@ -141,8 +149,12 @@ class KbPlugin(BasePlugin[KbConfig]):
         if article is None:
             return None
         # The model has parsed the front matter; MkDocs' own pure-Python YAML pass
-        # over it was 11% of a build. Its page needs only the title.
-        return f"---\ntitle: {json.dumps(article.title, ensure_ascii=False)}\n---\n{article.body}"
+        # over it was 11% of a build.
+        # Its page needs only the title, and the summary as the page's description.
+        return (
+            f"---\ntitle: {json.dumps(article.title, ensure_ascii=False)}\n"
+            f"description: {json.dumps(article.summary, ensure_ascii=False)}\n---\n{article.body}"
+        )
 
     def _add_handbook(self, files: Files, config) -> None:
         """Build the PDF now, before pages render: home and category pages show its size."""
@@ -175,6 +187,15 @@ class KbPlugin(BasePlugin[KbConfig]):
             return self.renderer.generated(self.generated[src])
         return html
 
+    def on_page_context(self, context, page: Page, config, nav):
+        # A page outside the navigation (a tool's) marks its parent entry (Tools) as current.
+        generated = self.generated.get(page.file.src_uri)
+        parent = generated and generated.nav_parent and self.nav_pages.get(generated.nav_parent)
+        if parent:
+            parent.active = True
+            self.lit = parent
+        return context
+
     def on_env(self, env, config, files):
         env.auto_reload = False  # one build, one environment: no stat() per include
         env.globals["kb_policy"] = policy  # kb/base.html writes the policy into every page
@@ -195,9 +216,12 @@ class KbPlugin(BasePlugin[KbConfig]):
     # Last, so the audit sees exactly what MkDocs writes.
     @event_priority(-100)
     def on_post_page(self, output: str, page: Page, config) -> str:
+        if self.lit is not None:
+            self.lit.active = False
+            self.lit = None
         if not self._renders(page):
             return output
-        output = squeeze(output)
+        output = squeeze(frame.skip_link_first(output))
         if self.page_auditor is not None:
             self.page_auditor.submit(page.file.dest_uri, output)
         if self.split:

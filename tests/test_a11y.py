@@ -1,0 +1,79 @@
+"""The accessibility gate: axe-core on every page of the starter site in Chromium, with
+JavaScript on and off, at 1280 and 400 px, for WCAG 2.2 A/AA and best practice. The
+result must be no violation outside axe.EXCEPTIONS."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import axe
+import pytest
+from browsers import site_pages
+
+WIDTHS = (1280, 400)
+
+
+@contextlib.contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """The site over loopback HTTP, for 404.html: its links are root-absolute, for servers."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def axe_js() -> str:
+    return axe.axe_source()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("js", [True, False], ids=["js-on", "js-off"])
+def test_axe_every_page(starter_site, chromium, axe_js, js, width):
+    with serve(starter_site) as base:
+        urls = [p.as_uri() for p in site_pages(starter_site)] + [f"{base}/404.html"]
+        assert len(urls) > 40
+        # Two contexts, one per core: axe runs in one while the other page loads.
+        contexts = [
+            chromium.new_context(java_script_enabled=js, viewport={"width": width, "height": 900})
+            for _ in range(2)
+        ]
+        try:
+            found = axe.run_all([c.new_page() for c in contexts], urls, axe_js, js)
+        finally:
+            for c in contexts:
+                c.close()
+
+    def name(url: str) -> str:
+        return url.removeprefix(starter_site.as_uri() + "/").removeprefix(base + "/")
+
+    assert axe.unexpected(found, name) == []
+
+
+def test_axe_finds_violations(chromium, axe_js, tmp_path):
+    """The control: a page with known defects gets the rules they break."""
+    page_file = tmp_path / "bad.html"
+    page_file.write_text(
+        "<!doctype html><html><head><title>Bad</title></head><body><main><h1>Bad</h1>"
+        '<p>Text with <a href="#x" style="color:#222;text-decoration:none">a link</a> inside.</p>'
+        '<h4>Skipped levels</h4><input type="checkbox"><img src="data:,">'
+        "</main></body></html>"
+    )
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        found = axe.run_all([page], [page_file.as_uri()], axe_js, True)
+    finally:
+        context.close()
+    rules = {v["id"] for v in next(iter(found.values()))}
+    assert {"label", "image-alt", "heading-order", "html-has-lang", "link-in-text-block"} <= rules
