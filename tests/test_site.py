@@ -211,7 +211,8 @@ def test_only_publishable_files_reach_the_site(mini_site):
 
 def test_text_links_mark_the_current_page_in_every_folder(starter_site):
     """The no-JavaScript links are rendered once per folder: each copy must still
-    point from its own folder and mark only the page itself as current."""
+    point from its own folder, mark the page itself as current, and on other pages of a
+    section (an article, a tool's page) mark the section."""
     import re
 
     def textnav(rel: str) -> str:
@@ -222,5 +223,8 @@ def test_text_links_mark_the_current_page_in_every_folder(starter_site):
     assert 'href="index.html" aria-current="page">Network<' in network
     assert 'href="../devices/index.html">Devices' in network
     article = textnav("network/what-a-vpn-does-not-hide.html")
-    assert "aria-current" not in article and 'href="index.html">Network<' in article
+    assert article.count("aria-current") == 1 and 'href="index.html" aria-current="true">Network<' in article
+    tool = textnav("tools/tails.html")
+    assert tool.count("aria-current") == 1 and 'href="index.html" aria-current="true">Tools<' in tool
+    assert "aria-current" not in textnav("tools/index.html").replace('aria-current="page">Tools', "")
     assert 'href="a-z.html" aria-current="page">A–Z' in textnav("a-z.html")
