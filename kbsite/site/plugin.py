@@ -228,6 +228,10 @@ class KbPlugin(BasePlugin[KbConfig]):
             page.content = None  # written: free it (each process holds its own copies)
         return output
 
+    def on_post_template(self, output_content: str, template_name: str, config) -> str:
+        # 404.html renders from the theme's frame as a static template, not as a page.
+        return frame.skip_link_first(output_content) if template_name == "404.html" else output_content
+
     def on_serve(self, server, config, builder):
         # Preview with the same headers as production; see kbsite.site.serve for livereload.
         from .serve import wrap_livereload_app

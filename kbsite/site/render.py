@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from typing import Any
 
 import jinja2
@@ -56,8 +58,14 @@ class Renderer:
 
     def article(self, article: Article, body_html: str, template: str = "kb/article.html") -> str:
         for i, table in enumerate(article.tables.values()):
-            html = self._render("kb/table.html", article.src_uri, table=table)
-            body_html = body_html.replace(f"<p>{self.token}{i}X</p>", html)
+            marker = f"<p>{self.token}{i}X</p>"
+            html = self._render(
+                "kb/table.html",
+                article.src_uri,
+                table=table,
+                caption_repeats=_heads(body_html, marker, table),
+            )
+            body_html = body_html.replace(marker, html)
         if self.token in body_html:
             raise ValueError(
                 f"{article.src_uri}: a table marker was not replaced (is it inside a list or quote?)"
@@ -66,3 +74,17 @@ class Renderer:
 
     def generated(self, page: GeneratedPage) -> str:
         return self._render(page.template, page.src_uri, page_info=page, **page.context)
+
+
+_HEADING = re.compile(r"<h([2-6])\b[^>]*>(.*?)</h\1>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _heads(body_html: str, marker: str, table) -> bool:
+    """Whether the heading of the table's section already says its caption: the caption
+    is then kept for screen readers (and the handbook) but not shown twice."""
+    headings = _HEADING.findall(body_html, 0, max(body_html.find(marker), 0))
+    if not headings:
+        return False
+    heading = " ".join(unescape(_TAG.sub("", headings[-1][1])).split())
+    return heading.casefold() == " ".join(table.caption.split()).casefold()
