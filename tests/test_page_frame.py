@@ -93,3 +93,30 @@ def test_a_caption_that_repeats_its_heading_is_for_screen_readers_only(starter_s
     assert (
         misunderstandings.count("<caption>") == 0 and misunderstandings.count('<caption class="kb-sr">') > 5
     )
+
+
+def test_contents_reach_the_related_sections(starter_site):
+    page = read(starter_site, "devices/what-is-tails.html")
+    toc = page[page.index('aria-label="Table of contents"') :]
+    toc = toc[: toc.index("</nav>")]
+    assert (
+        toc.index('href="#summary"')
+        < toc.index('href="#related-tools"')
+        < toc.index('href="#related-articles"')
+    )
+
+
+def test_footer_band_holds_finding_aids(starter_site):
+    footer = re.search(r"<footer.*?</footer>", read(starter_site, "glossary.html"), re.S).group(0)
+    assert '<a href="a-z.html">A–Z index</a>' in footer and '<a href="#">Back to top</a>' in footer
+
+
+def test_home_has_entry_points(starter_site):
+    page = read(starter_site, "index.html")
+    start = page[page.index('id="start-here"') : page.index('id="categories"')]
+    basics = sorted(p.stem for p in (ROOT / "content/basics").glob("*.md"))
+    assert re.findall(r'href="basics/([a-z0-9-]+)\.html"', start) == basics
+    tiles = re.findall(r'<li class="kb-tile"><a class="kb-tile__title" href="([a-z]+)/index.html">', page)
+    assert tiles == ["basics", "network", "devices", "files", "practice"]
+    assert 'data-md-type="toc" hidden' in page  # no empty contents column: the page is wide
+    assert "handbook.pdf" in page[page.index('id="finding-aids"') :]

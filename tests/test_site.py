@@ -67,14 +67,16 @@ def test_glossary_links_first_use_only_outside_code(mini_site):
     assert '<dt id="tor">' in glossary and '<dt id="opsec">' in glossary
 
 
-def test_tool_cards_show_url_and_caution(mini_site):
+def test_tool_cards_show_url_and_caution_once(mini_site):
     page = html(mini_site, "devices/what-is-tails.html")
     cards = re.findall(r'<li class="kb-card">.*?</li>', page, re.S)
     assert len(cards) == 2
     for card, url in zip(cards, ["https://tails.net/", "https://www.torproject.org/"]):
         assert f'<a class="kb-external" href="{url}" rel="noopener noreferrer">{url}</a>' in card
-        assert "Why it is listed:" in card and "External site." in card
-        assert "This link leaves Mini KB" in card
+        assert "Why it is listed:" in card and "External site" not in card
+    block = page[page.index('<section class="kb-related-tools"') : page.index('<ul class="kb-cards">')]
+    assert "<strong>External sites.</strong> These links leave Mini KB" in block
+    assert page.count("External site") == 1
 
 
 def test_external_body_link_marked_in_text(mini_site):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
@@ -27,13 +28,32 @@ class GeneratedPage:
     in_nav: bool = True
     description: str = ""  # the page's <meta name="description">; empty: the site's
     nav_parent: str | None = None  # for pages outside the navigation: the entry marked current
+    wide: bool = False  # no table-of-contents column (Material's `hide: [toc]`)
+
+    def front_matter(self) -> str:
+        """The Markdown MkDocs reads for this page: only metadata, the body comes from kbsite."""
+        lines = [f"title: {self.title!r}"]
+        if self.description:
+            lines.append(f"description: {json.dumps(self.description, ensure_ascii=False)}")
+        if self.wide:
+            lines.append("hide: [toc]")
+        return "---\n" + "\n".join(lines) + "\n---\n"
 
 
 def generated_pages(kb: KnowledgeBase) -> list[GeneratedPage]:
     counts = {c.id: len(kb.in_category(c)) for c in kb.categories}
     pages = [
         GeneratedPage(
-            HOME, kb.site_name or "Home", "kb/home.html", {"counts": counts, "recent": kb.recently_updated()}
+            HOME,
+            kb.site_name or "Home",
+            "kb/home.html",
+            {
+                "counts": counts,
+                "recent": kb.recently_updated(),
+                # Where a first-time reader starts: the first category's articles.
+                "start": kb.in_category(kb.categories[0])[:4] if kb.categories else [],
+            },
+            wide=True,
         ),
     ]
     for c in kb.categories:

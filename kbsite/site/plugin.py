@@ -24,7 +24,7 @@ from .htmlsize import squeeze
 from .markdown_ext import KbExtension
 from .navcache import NavCache
 from .pages import GLOSSARY, HOME, generated_pages, nav
-from .render import Renderer, page_url
+from .render import Renderer, page_url, toc_with_template_sections
 from .search import INDEX_DIR, shards
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
@@ -107,13 +107,7 @@ class KbPlugin(BasePlugin[KbConfig]):
                 File.generated(
                     config,
                     page.src_uri,
-                    content=f"---\ntitle: {page.title!r}\n"
-                    + (
-                        f"description: {json.dumps(page.description, ensure_ascii=False)}\n"
-                        if page.description
-                        else ""
-                    )
-                    + "---\n",
+                    content=page.front_matter(),
                     inclusion=InclusionLevel.INCLUDED if page.in_nav else InclusionLevel.NOT_IN_NAV,
                 )
             )
@@ -182,7 +176,9 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_page_content(self, html: str, page: Page, config, files) -> str:
         src = page.file.src_uri
         if src in self.articles:
-            return self.renderer.article(self.articles[src], html)
+            html = self.renderer.article(self.articles[src], html)
+            toc_with_template_sections(page.toc, html)
+            return html
         if src in self.generated:
             return self.renderer.generated(self.generated[src])
         return html

@@ -8,6 +8,7 @@ from typing import Any
 
 import jinja2
 from markupsafe import Markup
+from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils import get_relative_url
 
 from ..content.load import MARKER_RE
@@ -88,3 +89,20 @@ def _heads(body_html: str, marker: str, table) -> bool:
         return False
     heading = " ".join(unescape(_TAG.sub("", headings[-1][1])).split())
     return heading.casefold() == " ".join(table.caption.split()).casefold()
+
+
+_H2 = re.compile(r'<h2 id="([^"]+)">(.*?)</h2>', re.S)
+
+
+def toc_with_template_sections(toc, html: str) -> None:
+    """Add to a page's table of contents the H2 sections its template wrote after the
+    Markdown (Related tools, Related articles), so the contents reach the page's end."""
+    known = set()
+    stack = list(toc.items)
+    while stack:
+        item = stack.pop()
+        known.add(item.id)
+        stack.extend(item.children)
+    for anchor, title in _H2.findall(html):
+        if anchor not in known:
+            toc.items.append(AnchorLink(title.strip(), anchor, 2))
