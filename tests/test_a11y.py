@@ -77,3 +77,48 @@ def test_axe_finds_violations(chromium, axe_js, tmp_path):
         context.close()
     rules = {v["id"] for v in next(iter(found.values()))}
     assert {"label", "image-alt", "heading-order", "html-has-lang", "link-in-text-block"} <= rules
+
+
+# WCAG 1.4.12: what a reader's own style sheet may set without text being cut off.
+TEXT_SPACING = """* { line-height: 1.5 !important; letter-spacing: .12em !important; word-spacing: .16em !important; }
+p { margin-bottom: 2em !important; }"""
+
+_OVERFLOW_JS = """() => {
+  const wide = document.documentElement.scrollWidth > innerWidth + 1;
+  const clipped = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const s = getComputedStyle(el);
+    if (!/hidden|clip/.test(s.overflowX + s.overflowY) || s.visibility !== "visible" || el.closest(".kb-sr, [hidden]")) continue;
+    if (!el.textContent.trim() || el.getClientRects().length === 0) continue;
+    if (el.clientWidth <= 1 || el.clientHeight <= 1) continue;  // hidden on purpose, for screen readers
+    const cutX = /hidden|clip/.test(s.overflowX) && el.scrollWidth > el.clientWidth + 2 && s.textOverflow !== "ellipsis";
+    const cutY = /hidden|clip/.test(s.overflowY) && el.scrollHeight > el.clientHeight + 2;
+    if (cutX || cutY) clipped.push(el.tagName.toLowerCase() + "." + el.className + ": " + el.textContent.trim().slice(0, 40));
+  }
+  return {wide, clipped};
+}"""
+
+
+@pytest.mark.parametrize("viewport", [(320, 800), (320, 180)], ids=["320px", "1280x720-at-400%"])
+def test_reflow_and_text_spacing(starter_site, chromium, viewport):
+    """No horizontal scrolling at 320 CSS px, also at 400 % zoom of a 1280 × 720 window
+    (WCAG 1.4.10), and none, nor cut-off text, under the text-spacing overrides (1.4.12)."""
+    width, height = viewport
+    context = chromium.new_context(viewport={"width": width, "height": height}, bypass_csp=True)
+    page = context.new_page()
+    problems = []
+    try:
+        for path in site_pages(starter_site):
+            page.goto(path.as_uri(), wait_until="load")
+            plain = page.evaluate(_OVERFLOW_JS)
+            page.add_style_tag(content=TEXT_SPACING)
+            spaced = page.evaluate(_OVERFLOW_JS)
+            name = path.relative_to(starter_site).as_posix()
+            if plain["wide"]:
+                problems.append(f"{name}: scrolls sideways")
+            if spaced["wide"]:
+                problems.append(f"{name}: scrolls sideways with text spacing")
+            problems += [f"{name}: cut off with text spacing: {c}" for c in spaced["clipped"]]
+    finally:
+        context.close()
+    assert problems == []

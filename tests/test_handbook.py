@@ -6,6 +6,7 @@ import getpass
 import re
 import socket
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -243,3 +244,33 @@ def test_fetcher_reads_only_local_files(tmp_path):
     ]:
         with pytest.raises(ValueError):
             fetch.fetch(url)
+
+
+def _structure_roles(node, roles: Counter, depth: int = 0) -> None:
+    node = node.get_object() if hasattr(node, "get_object") else node
+    if isinstance(node, list):
+        for kid in node:
+            _structure_roles(kid, roles, depth)
+    elif isinstance(node, dict) and depth < 60:
+        if "/S" in node:
+            roles[str(node["/S"])] += 1
+        if "/K" in node:
+            _structure_roles(node["/K"], roles, depth + 1)
+
+
+def test_starter_handbook_is_a_tagged_pdf(starter_site):
+    """Tagged for screen readers and reflow (WeasyPrint's pdf_tags): a structure tree with
+    headings, tables and lists, the language, and the outline of the chapters."""
+    pdf = starter_site / "downloads/anonymity-sense-handbook.pdf"
+    assert re.search(r"^Tagged:\s+yes$", pdfinfo(pdf), re.M)
+    reader = PdfReader(pdf)
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "en" and root["/MarkInfo"]["/Marked"]
+    roles: Counter = Counter()
+    _structure_roles(root["/StructTreeRoot"], roles)
+    kb = load.load(starter_site.parent / "content", "Anonymity Sense")
+    assert roles["/H1"] >= len(kb.articles) and roles["/Table"] >= 20 and roles["/Caption"] >= 20
+    assert roles["/TH"] > 0 and roles["/L"] > 0 and roles["/Link"] > 0
+    outline = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert [c.title for c in kb.categories] == [t for t in outline if t in {c.title for c in kb.categories}]
+    assert {"Contents", "Glossary", "Index of tools"} <= set(outline)
