@@ -83,3 +83,15 @@ def tally(found: dict[str, list[dict]]) -> dict[str, tuple[int, int]]:
             pages, nodes = out.get(v["id"], (0, 0))
             out[v["id"]] = (pages + 1, nodes + len(v["nodes"]))
     return out
+
+
+def run_firefox(firefox, url: str, source: str) -> list[dict]:
+    """axe on one page in Firefox (tests/browsers.py's Marionette session): the violations."""
+    firefox.open(url)
+    firefox.client.timeout.script = 120
+    firefox.client.execute_script(source, sandbox=None)
+    return firefox.client.execute_async_script(
+        "const [options, done] = arguments; (" + _START + ")(options); window.__kbAxe.then(done);",
+        script_args=[OPTIONS],
+        sandbox=None,
+    )

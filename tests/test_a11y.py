@@ -60,23 +60,38 @@ def test_axe_every_page(starter_site, chromium, axe_js, js, width):
     assert axe.unexpected(found, name) == []
 
 
-def test_axe_finds_violations(chromium, axe_js, tmp_path):
-    """The control: a page with known defects gets the rules they break."""
-    page_file = tmp_path / "bad.html"
-    page_file.write_text(
-        "<!doctype html><html><head><title>Bad</title></head><body><main><h1>Bad</h1>"
-        '<p>Text with <a href="#x" style="color:#222;text-decoration:none">a link</a> inside.</p>'
-        '<h4>Skipped levels</h4><input type="checkbox"><img src="data:,">'
-        "</main></body></html>"
-    )
+BAD_PAGE = (
+    "<!doctype html><html><head><title>Bad</title></head><body><main><h1>Bad</h1>"
+    '<p>Text with <a href="#x" style="color:#222;text-decoration:none">a link</a> inside.</p>'
+    '<h4>Skipped levels</h4><input type="checkbox"><img src="data:,">'
+    "</main></body></html>"
+)
+BAD_RULES = {"label", "image-alt", "heading-order", "html-has-lang", "link-in-text-block"}
+
+
+@pytest.fixture
+def bad_page(tmp_path) -> str:
+    """The control: a page with known defects, which must get the rules they break."""
+    (tmp_path / "bad.html").write_text(BAD_PAGE)
+    return (tmp_path / "bad.html").as_uri()
+
+
+def test_axe_finds_violations(chromium, axe_js, bad_page):
     context = chromium.new_context()
     try:
-        page = context.new_page()
-        found = axe.run_all([page], [page_file.as_uri()], axe_js, True)
+        found = axe.run_all([context.new_page()], [bad_page], axe_js, True)
     finally:
         context.close()
-    rules = {v["id"] for v in next(iter(found.values()))}
-    assert {"label", "image-alt", "heading-order", "html-has-lang", "link-in-text-block"} <= rules
+    assert {v["id"] for v in found[bad_page]} >= BAD_RULES
+
+
+def test_axe_finds_violations_in_firefox(firefox, axe_js, bad_page):
+    firefox.standard()
+    try:
+        violations = axe.run_firefox(firefox, bad_page, axe_js)
+    finally:
+        firefox.safest()
+    assert BAD_RULES - {"link-in-text-block"} <= {v["id"] for v in violations}
 
 
 # WCAG 1.4.12: what a reader's own style sheet may set without text being cut off.
@@ -122,3 +137,16 @@ def test_reflow_and_text_spacing(starter_site, chromium, viewport):
     finally:
         context.close()
     assert problems == []
+
+
+def test_axe_every_page_in_firefox(starter_site, firefox, axe_js):
+    """Once in Firefox ESR too (JavaScript on, 1280 px): another engine's layout and
+    accessibility tree."""
+    firefox.standard()
+    firefox.set_viewport(1280, 900)
+    try:
+        found = {p.as_uri(): axe.run_firefox(firefox, p.as_uri(), axe_js) for p in site_pages(starter_site)}
+    finally:
+        firefox.safest()
+    assert len(found) > 40
+    assert axe.unexpected(found, lambda url: url.removeprefix(starter_site.as_uri() + "/")) == []

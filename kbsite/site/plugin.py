@@ -87,10 +87,17 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_files(self, files: Files, config) -> Files:
         # Pages render before on_env, so the renderer gets its own theme environment.
         self.renderer = Renderer(self.kb, config.theme.get_env())
-        unused = ("assets/javascripts/lunr/",) if "material/search" not in config.plugins else ()
+        unused: tuple[str, ...] = (
+            ("assets/javascripts/lunr/",) if "material/search" not in config.plugins else ()
+        )
+        if not config.theme.get("palette"):
+            # No palette, no dark scheme: its CSS would ship unused. (Tor Browser reports a light
+            # scheme to every page, so following prefers-color-scheme would serve few readers.)
+            unused += ("assets/stylesheets/palette.",)
         for file in list(files):
             # Data files and the handbook's print CSS are inputs, not pages to publish;
-            # Material's lunr languages serve only its own search plugin's worker.
+            # Material's lunr languages serve only its own search plugin's worker, its palette
+            # CSS only a configured palette.
             if file.src_uri.startswith((load.DATA_DIR + "/", *unused)) or _is_print_asset(file, config):
                 files.remove(file)
         try:
