@@ -124,5 +124,7 @@ def test_home_has_entry_points(starter_site):
 
 def test_no_unused_palette_css(starter_site):
     """The starter configures no palette (no dark scheme): Material's palette CSS is not shipped."""
-    assert sorted(p.name for p in (starter_site / "assets/stylesheets").iterdir() if "palette" in p.name) == []
+    assert (
+        sorted(p.name for p in (starter_site / "assets/stylesheets").iterdir() if "palette" in p.name) == []
+    )
     assert "palette" not in read(starter_site, "index.html")
