@@ -133,3 +133,20 @@ def test_related_fills_to_three_by_category_then_tags():
     resolve_related(kb)
     assert [r.slug for r in arts[0].related] == ["e", "b", "c"]  # explicit, same category, shared tag
     assert all(len(a.related) >= 3 and a not in a.related for a in arts)
+
+
+def test_glossary_shows_aliases_but_not_their_other_forms():
+    from kbsite.site.pages import distinct_aliases
+
+    assert (
+        distinct_aliases(
+            "Compartmentalization", ["compartmentalisation", "compartmentalizing", "compartmentalising"]
+        )
+        == []
+    )
+    assert distinct_aliases("Exit node", ["exit relay", "exit relays", "exit nodes"]) == ["exit relay"]
+    assert distinct_aliases("Public Wi-Fi", ["public wifi", "public networks"]) == [
+        "public wifi",
+        "public networks",
+    ]
+    assert distinct_aliases("Qubes OS", ["Qubes"]) == ["Qubes"]

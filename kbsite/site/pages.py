@@ -80,7 +80,15 @@ def generated_pages(kb: KnowledgeBase) -> list[GeneratedPage]:
         GeneratedPage(
             TOOLS, "Tools", "kb/tools.html", {"tools": [(t, kb.citing(t)) for t in kb.tools.values()]}
         ),
-        GeneratedPage(GLOSSARY, "Glossary", "kb/glossary.html", {"terms": kb.glossary}),
+        GeneratedPage(
+            GLOSSARY,
+            "Glossary",
+            "kb/glossary.html",
+            {
+                "terms": kb.glossary,
+                "aliases": {t.anchor: distinct_aliases(t.term, t.aliases) for t in kb.glossary},
+            },
+        ),
         GeneratedPage(
             MISUNDERSTANDINGS,
             "Common misunderstandings",
@@ -107,6 +115,30 @@ def generated_pages(kb: KnowledgeBase) -> list[GeneratedPage]:
             )
         )
     return pages
+
+
+def distinct_aliases(term: str, aliases: list[str]) -> list[str]:
+    """The aliases worth showing: not another form of the term or of an alias shown before
+    ("compartmentalising" beside "compartmentalisation"). Links still use all of them."""
+    shown: list[str] = []
+    for alias in aliases:
+        if not any(_inflection(alias, other) for other in [term, *shown]):
+            shown.append(alias)
+    return shown
+
+
+def _inflection(a: str, b: str) -> bool:
+    """Same words but for the end of the last one: a shared stem of 4+ letters in that word,
+    and endings of at most 6 letters ("model"/"modelling", "VPN"/"VPNs")."""
+    a, b = a.casefold(), b.casefold()
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    stem = a[:n]
+    last_word = stem.rsplit(" ", 1)[-1]
+    if " " in a[n:] or " " in b[n:] or len(last_word) < 4 or not last_word.isalpha():
+        return False
+    return len(a) - n <= 6 and len(b) - n <= 6
 
 
 def category_title(category) -> str:
