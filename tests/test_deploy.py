@@ -125,7 +125,7 @@ def _assert_headers(headers: Message, where: str) -> None:
 def test_every_file_answers_200_with_all_headers_and_its_type(served):
     server, root = served
     files = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
-    assert len(files) > 40
+    assert len(files) > 30  # the canary site: pages, assets, search index, handbook
     for name in files:
         status, headers, body = server.get("/" + name)
         assert status == 200, name

@@ -46,7 +46,7 @@ def test_article_prints_without_site_chrome_and_with_urls(page, site, tmp_path):
     # The outside link prints its address; the tool card's address is not doubled.
     assert "See the Tor Project (https://www.torproject.org/) for details" in text
     assert "(external site)" not in text
-    assert "URL: https://mullvad.net/ External site." in text
+    assert "External sites. These links leave" in text and "URL: https://mullvad.net/" in text
     # The table is complete: every header and cell.
     for cell in [
         "Remaining risk",

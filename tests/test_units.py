@@ -176,3 +176,20 @@ def test_new_refuses_a_title_without_a_latin_file_name(tmp_path):
     with pytest.raises(ValueError, match="give a title in Latin letters"):
         write_skeleton(root / "content", "Что такое Tor", "network")
     assert write_skeleton(root / "content", "Tor Über alles", "network").name == "tor-uber-alles.md"
+
+
+def test_glossary_shows_aliases_but_not_their_other_forms():
+    from kbsite.site.pages import distinct_aliases
+
+    assert (
+        distinct_aliases(
+            "Compartmentalization", ["compartmentalisation", "compartmentalizing", "compartmentalising"]
+        )
+        == []
+    )
+    assert distinct_aliases("Exit node", ["exit relay", "exit relays", "exit nodes"]) == ["exit relay"]
+    assert distinct_aliases("Public Wi-Fi", ["public wifi", "public networks"]) == [
+        "public wifi",
+        "public networks",
+    ]
+    assert distinct_aliases("Qubes OS", ["Qubes"]) == ["Qubes"]

@@ -279,7 +279,7 @@ def render_pdf(html: str, base: Path, numberer: Numberer | None = None) -> tuple
     document = (numberer or Numberer(workers=1)).render(html, base)
     with paused_gc():
         # The file identifier is an MD5 of the PDF's own objects: set by content, not time.
-        pdf = document.write_pdf(pdf_identifier=True)
+        pdf = document.write_pdf(pdf_identifier=True, pdf_tags=True)
     return pdf, len(document.pages)
 
 

@@ -52,8 +52,8 @@ FINAL_ROUNDS = 2  # layouts of the whole book before WeasyPrint is left to numbe
 
 # Also for a book from an overriding template without sheet marks or data-page.
 FALLBACK_CSS = """<style>
-a.kb-xref::after, a.kb-xref[data-page]::after { content: " (see p. " target-counter(attr(href), page) ")"; }
-a.page-ref::after, a.page-ref[data-page]::after { content: ", p. " target-counter(attr(href), page); }
+a.kb-xref::after, a.kb-xref[data-page]::after { content: " (see p.\\a0" target-counter(attr(href), page) ")"; }
+a.page-ref::after, a.page-ref[data-page]::after { content: ", p.\\a0" target-counter(attr(href), page); }
 .toc a::after, .toc a[data-page]::after { content: leader(". ") target-counter(attr(href), page); }
 </style>
 """

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
@@ -29,6 +30,18 @@ class GeneratedPage:
     template: str
     context: dict[str, Any] = field(default_factory=dict)
     in_nav: bool = True
+    description: str = ""  # the page's <meta name="description">; empty: the site's
+    nav_parent: str | None = None  # for pages outside the navigation: the entry marked current
+    wide: bool = False  # no table-of-contents column (Material's `hide: [toc]`)
+
+    def front_matter(self) -> str:
+        """The Markdown MkDocs reads for this page: only metadata, the body comes from kbsite."""
+        lines = [f"title: {self.title!r}"]
+        if self.description:
+            lines.append(f"description: {json.dumps(self.description, ensure_ascii=False)}")
+        if self.wide:
+            lines.append("hide: [toc]")
+        return "---\n" + "\n".join(lines) + "\n---\n"
 
 
 def generated_pages(kb: KnowledgeBase, publisher: dict[str, str] | None = None) -> list[GeneratedPage]:
@@ -41,7 +54,13 @@ def generated_pages(kb: KnowledgeBase, publisher: dict[str, str] | None = None) 
             HOME,
             kb.site_name or _("Home"),
             "kb/home.html",
-            {"counts": counts, "recent": kb.recently_updated()},
+            {
+                "counts": counts,
+                "recent": kb.recently_updated(),
+                # Where a first-time reader starts: the first category's articles.
+                "start": kb.in_category(kb.categories[0])[:4] if kb.categories else [],
+            },
+            wide=True,
         ),
     ]
     for c in kb.categories:
@@ -51,6 +70,7 @@ def generated_pages(kb: KnowledgeBase, publisher: dict[str, str] | None = None) 
                 category_title(c, _),
                 "kb/category.html",
                 {"category": c, "articles": kb.in_category(c)},
+                description=c.description,
             )
         )
     by_letter = groupby(
@@ -66,7 +86,15 @@ def generated_pages(kb: KnowledgeBase, publisher: dict[str, str] | None = None) 
         GeneratedPage(
             TOOLS, _("Tools"), "kb/tools.html", {"tools": [(t, kb.citing(t)) for t in kb.tools.values()]}
         ),
-        GeneratedPage(GLOSSARY, _("Glossary"), "kb/glossary.html", {"terms": kb.glossary}),
+        GeneratedPage(
+            GLOSSARY,
+            _("Glossary"),
+            "kb/glossary.html",
+            {
+                "terms": kb.glossary,
+                "aliases": {t.anchor: distinct_aliases(t.term, t.aliases) for t in kb.glossary},
+            },
+        ),
         GeneratedPage(
             MISUNDERSTANDINGS,
             _("Common misunderstandings"),
@@ -91,9 +119,35 @@ def generated_pages(kb: KnowledgeBase, publisher: dict[str, str] | None = None) 
                     "citations": [(a, c.why) for a in kb.citing(tool) for c in a.tools if c.tool is tool],
                 },
                 in_nav=False,
+                description=tool.description,
+                nav_parent=TOOLS,
             )
         )
     return pages
+
+
+def distinct_aliases(term: str, aliases: Sequence[str]) -> list[str]:
+    """The aliases worth showing: not another form of the term or of an alias shown before
+    ("compartmentalising" beside "compartmentalisation"). Links still use all of them."""
+    shown: list[str] = []
+    for alias in aliases:
+        if not any(_inflection(alias, other) for other in [term, *shown]):
+            shown.append(alias)
+    return shown
+
+
+def _inflection(a: str, b: str) -> bool:
+    """Same words but for the end of the last one: a shared stem of 4+ letters in that word,
+    and endings of at most 6 letters ("model"/"modelling", "VPN"/"VPNs")."""
+    a, b = a.casefold(), b.casefold()
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    stem = a[:n]
+    last_word = stem.rsplit(" ", 1)[-1]
+    if " " in a[n:] or " " in b[n:] or len(last_word) < 4 or not last_word.isalpha():
+        return False
+    return len(a) - n <= 6 and len(b) - n <= 6
 
 
 def category_title(category, _: Callable[[str], str] = str) -> str:

@@ -23,13 +23,13 @@ from ..outputs import epub, handbook, signing
 from ..outputs.names import download_name
 from ..safety import audit, images, policy, reproducible
 from ..safety.audit_pool import InlineAuditor, PageAuditor
-from . import i18n, parallel
+from . import frame, i18n, parallel
 from .config import KbConfig, declared_languages
 from .htmlsize import squeeze
 from .markdown_ext import KbExtension
 from .navcache import NavCache
 from .pages import DOWNLOADS, GLOSSARY, HOME, generated_pages, nav
-from .render import Renderer, page_url
+from .render import Renderer, page_url, toc_with_template_sections
 from .search import INDEX_DIR, shards
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
@@ -41,6 +41,7 @@ class KbPlugin(BasePlugin[KbConfig]):
     renderer: Renderer
     serving = False
     split: parallel.Split | None = None
+    lit: Page | None = None  # a navigation entry marked current for one page (on_page_context)
 
     def on_startup(self, *, command, dirty) -> None:
         self.serving = command == "serve"
@@ -123,12 +124,19 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_files(self, files: Files, config) -> Files:
         # Pages render before on_env, so the renderer gets its own theme environment.
         self.renderer = Renderer(self.kb, config.theme.get_env())
-        unused = ("assets/javascripts/lunr/",) if "material/search" not in config.plugins else ()
+        unused: tuple[str, ...] = (
+            ("assets/javascripts/lunr/",) if "material/search" not in config.plugins else ()
+        )
+        if not config.theme.get("palette"):
+            # No palette, no dark scheme: its CSS would ship unused. (Tor Browser reports a light
+            # scheme to every page, so following prefers-color-scheme would serve few readers.)
+            unused += ("assets/stylesheets/palette.",)
         _refuse_outside(files, config)
         translated = {lang.code for lang in self.kb.languages[1:]}
         for file in list(files):
             # Data files and the handbook's print CSS are inputs, not pages to publish;
-            # Material's lunr languages serve only its own search plugin's worker.
+            # Material's lunr languages serve only its own search plugin's worker, its palette
+            # CSS only a configured palette.
             if file.src_uri.startswith((load.DATA_DIR + "/", *unused)) or _is_print_asset(file, config):
                 files.remove(file)
             elif file.src_uri.endswith(".md") and split_suffix(file.src_uri[:-3])[1] in translated:
@@ -157,7 +165,7 @@ class KbPlugin(BasePlugin[KbConfig]):
                 File.generated(
                     config,
                     page.src_uri,
-                    content=f"---\ntitle: {page.title!r}\n---\n",
+                    content=page.front_matter(),
                     inclusion=InclusionLevel.INCLUDED if page.in_nav else InclusionLevel.NOT_IN_NAV,
                 )
             )
@@ -168,6 +176,7 @@ class KbPlugin(BasePlugin[KbConfig]):
     def on_nav(self, nav, config, files):
         # Home, category and other top-level pages: the text links mark them as current.
         self.top_urls = {p.url for p in nav.pages if p.parent is None or p.is_index}
+        self.nav_pages = {p.file.src_uri: p for p in nav.pages}
         # Output path -> Markdown file, to name the source line of an audit finding.
         self.page_files: dict[str, File] = {
             f.dest_uri: f for f in files.documentation_pages() if f.src_uri not in self.generated
@@ -192,8 +201,12 @@ class KbPlugin(BasePlugin[KbConfig]):
         if article is None:
             return None
         # The model has parsed the front matter; MkDocs' own pure-Python YAML pass
-        # over it was 11% of a build. Its page needs only the title.
-        return f"---\ntitle: {json.dumps(article.title, ensure_ascii=False)}\n---\n{article.body}"
+        # over it was 11% of a build.
+        # Its page needs only the title, and the summary as the page's description.
+        return (
+            f"---\ntitle: {json.dumps(article.title, ensure_ascii=False)}\n"
+            f"description: {json.dumps(article.summary, ensure_ascii=False)}\n---\n{article.body}"
+        )
 
     def _add_handbook(self, files: Files, config, articles: dict | None) -> None:
         """Build the PDF now, before pages render: home and category pages show its size."""
@@ -229,6 +242,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         src = page.file.src_uri
         if src in self.articles:
             html = self.renderer.article(self.articles[src], html)
+            toc_with_template_sections(page.toc, html)
         elif src in self.generated:
             html = self.renderer.generated(self.generated[src])
         else:
@@ -236,6 +250,15 @@ class KbPlugin(BasePlugin[KbConfig]):
         # Anchors MkDocs checks links against: its own come from the Markdown only.
         page.present_anchor_ids = {*(page.present_anchor_ids or ()), *ID_ATTR.findall(html)}
         return html
+
+    def on_page_context(self, context, page: Page, config, nav):
+        # A page outside the navigation (a tool's) marks its parent entry (Tools) as current.
+        generated = self.generated.get(page.file.src_uri)
+        parent = generated and generated.nav_parent and self.nav_pages.get(generated.nav_parent)
+        if parent:
+            parent.active = True
+            self.lit = parent
+        return context
 
     def on_env(self, env, config, files):
         env.auto_reload = False  # one build, one environment: no stat() per include
@@ -259,16 +282,22 @@ class KbPlugin(BasePlugin[KbConfig]):
     # Last, so the audit sees exactly what MkDocs writes.
     @event_priority(-100)
     def on_post_page(self, output: str, page: Page, config) -> str:
+        if self.lit is not None:
+            self.lit.active = False
+            self.lit = None
         if not self._renders(page):
             return output
-        output = self.html_open.sub(
-            self.html_dir, squeeze(output), count=1
-        )  # Material sets dir on <body> only
+        # Material sets dir on <body> only; the skip link goes first (kbsite.site.frame).
+        output = self.html_open.sub(self.html_dir, squeeze(frame.skip_link_first(output)), count=1)
         if self.page_auditor is not None:
             self.page_auditor.submit(page.file.dest_uri, output)
         if self.split:
             page.content = None  # written: free it (each process holds its own copies)
         return output
+
+    def on_post_template(self, output_content: str, template_name: str, config) -> str:
+        # 404.html renders from the theme's frame as a static template, not as a page.
+        return frame.skip_link_first(output_content) if template_name == "404.html" else output_content
 
     def on_serve(self, server, config, builder):
         # Preview with the same headers as production; see kbsite.site.serve for livereload.

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from typing import Any
 
 import jinja2
 from markupsafe import Markup, escape
+from mkdocs.structure.toc import AnchorLink
 from mkdocs.utils import get_relative_url
 
 from ..content.load import MARKER_RE
@@ -73,8 +75,14 @@ class Renderer:
 
     def article(self, article: Article, body_html: str, template: str = "kb/article.html") -> str:
         for i, table in enumerate(article.tables.values()):
-            html = self._render("kb/table.html", article.src_uri, table=table)
-            body_html = body_html.replace(f"<p>{self.token}{i}X</p>", html)
+            marker = f"<p>{self.token}{i}X</p>"
+            html = self._render(
+                "kb/table.html",
+                article.src_uri,
+                table=table,
+                caption_repeats=_heads(body_html, marker, table),
+            )
+            body_html = body_html.replace(marker, html)
         if self.token in body_html:
             raise ValueError(
                 f"{article.src_uri}: a table marker was not replaced (is it inside a list or quote?)"
@@ -93,3 +101,34 @@ class Renderer:
 
     def generated(self, page: GeneratedPage) -> str:
         return self._render(page.template, page.src_uri, page_info=page, **page.context)
+
+
+_HEADING = re.compile(r"<h([2-6])\b[^>]*>(.*?)</h\1>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _heads(body_html: str, marker: str, table) -> bool:
+    """Whether the heading of the table's section already says its caption: the caption
+    is then kept for screen readers (and the handbook) but not shown twice."""
+    headings = _HEADING.findall(body_html, 0, max(body_html.find(marker), 0))
+    if not headings:
+        return False
+    heading = " ".join(unescape(_TAG.sub("", headings[-1][1])).split())
+    return heading.casefold() == " ".join(table.caption.split()).casefold()
+
+
+_H2 = re.compile(r'<h2 id="([^"]+)">(.*?)</h2>', re.S)
+
+
+def toc_with_template_sections(toc, html: str) -> None:
+    """Add to a page's table of contents the H2 sections its template wrote after the
+    Markdown (Related tools, Related articles), so the contents reach the page's end."""
+    known = set()
+    stack = list(toc.items)
+    while stack:
+        item = stack.pop()
+        known.add(item.id)
+        stack.extend(item.children)
+    for anchor, title in _H2.findall(html):
+        if anchor not in known:
+            toc.items.append(AnchorLink(title.strip(), anchor, 2))
