@@ -78,7 +78,8 @@ def build_site(config_file: str) -> Path:
     site.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=site.name + ".new-", dir=site.parent))
     try:
-        build(_config(config_file, site_dir=str(tmp)))
+        cfg = _config(config_file, site_dir=str(tmp))
+        build(cfg)
     except (MkDocsException, SystemExit) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         _fail(f"Build failed: {exc}\nThe previous {site.name}/ was left untouched.")
@@ -92,7 +93,17 @@ def build_site(config_file: str) -> Path:
         site.rename(old)
     tmp.rename(site)
     shutil.rmtree(old, ignore_errors=True)
+    plugin = cfg.plugins.get("kbsite")
+    if plugin is not None and plugin.handbook is not None:
+        click.echo(handbook_summary(plugin.handbook, site))
     return site
+
+
+def handbook_summary(book, site: Path) -> str:
+    where = site.name + "/" + book.path
+    if book.reused:
+        return f"Handbook {where}: unchanged inputs, reused from the cache ({book.pages} pages)."
+    return f"Handbook {where}: laid out ({book.pages} pages, {book.size_mb} MB)."
 
 
 @main.command()
@@ -109,7 +120,7 @@ def build(config_file: str) -> None:
 @config_option
 def pdf(config_file: str) -> None:
     """Build only the PDF handbook into site/downloads/ (`build` makes it too)."""
-    from .outputs.handbook import build as build_handbook
+    from .outputs.handbook_cache import build_or_reuse
 
     start = time.monotonic()
     cfg = _config(config_file)
@@ -118,14 +129,17 @@ def pdf(config_file: str) -> None:
     plugin = cfg.plugins.get("kbsite")
     if plugin is None:
         _fail(f"{config_file}: add `- kbsite` under `plugins:` to build the handbook.")
-    book = build_handbook(plugin.kb, cfg, cfg.theme.get_env().loader, plugin.config.glossary_links)
+    book = build_or_reuse(plugin.kb, cfg, cfg.theme.get_env().loader, plugin.config.glossary_links)
     out = Path(cfg.site_dir) / book.path
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".new")
     tmp.write_bytes(book.pdf)
     tmp.replace(out)  # never a half-written PDF where the old one was
     shown = os.path.relpath(out) if out.is_relative_to(Path.cwd()) else str(out)
-    click.echo(f"Wrote {shown}: {book.pages} pages, {book.size_mb} MB, in {time.monotonic() - start:.1f} s.")
+    how = "reused from the cache: unchanged inputs" if book.reused else "laid out"
+    click.echo(
+        f"Wrote {shown}: {book.pages} pages, {book.size_mb} MB, in {time.monotonic() - start:.1f} s ({how})."
+    )
 
 
 @main.command()

@@ -40,6 +40,8 @@ class Handbook:
     path: str  # inside site/, e.g. downloads/anonymity-sense-handbook.pdf
     pdf: bytes
     pages: int
+    reused: bool = False  # taken from the cache (kbsite.outputs.handbook_cache), not laid out
+    stale: bool = False  # made from an earlier version of the content (the preview's last good one)
 
     @property
     def size_mb(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -15,7 +16,8 @@ from mkdocs.utils import get_relative_url
 from ..content import load
 from ..content.errors import ContentErrors
 from ..content.model import KnowledgeBase
-from ..outputs import handbook
+from ..outputs import handbook_cache
+from ..outputs.handbook import Handbook
 from ..safety import audit, images, policy, reproducible
 from ..safety.audit_pool import InlineAuditor, PageAuditor
 from . import parallel
@@ -36,6 +38,7 @@ class KbPlugin(BasePlugin[KbConfig]):
     renderer: Renderer
     serving = False
     split: parallel.Split | None = None
+    handbook: Handbook | None = None  # this build's, for the command line's summary
 
     def on_startup(self, *, command, dirty) -> None:
         self.serving = command == "serve"
@@ -145,12 +148,26 @@ class KbPlugin(BasePlugin[KbConfig]):
         return f"---\ntitle: {json.dumps(article.title, ensure_ascii=False)}\n---\n{article.body}"
 
     def _add_handbook(self, files: Files, config) -> None:
-        """Build the PDF now, before pages render: home and category pages show its size."""
-        book = handbook.build(self.kb, config, config.theme.get_env().loader, self.config.glossary_links)
-        files.append(File.generated(config, book.path, content=book.pdf))
+        """Build the PDF now, before pages render: home and category pages show its size.
+
+        The preview never lays the book out (minutes at 300 articles, on every save): it
+        serves the cached handbook, or the newest one with a note that it is older than
+        the content, or none. `kbsite build` and `kbsite pdf` make it.
+        """
+        start = time.perf_counter()
+        if self.serving:
+            book = handbook_cache.preview(config, self.config.glossary_links)
+        else:
+            loader = config.theme.get_env().loader
+            book = handbook_cache.build_or_reuse(self.kb, config, loader, self.config.glossary_links)
+        self.handbook = book
+        log.info("kbsite: %s", handbook_cache.describe(book, time.perf_counter() - start))
+        if book is not None:
+            files.append(File.generated(config, book.path, content=book.pdf))
         for page in self.generated.values():
             if page.src_uri == HOME or "category" in page.context:
                 page.context["handbook"] = book
+                page.context["handbook_preview"] = self.serving
 
     def on_page_markdown(self, markdown: str, page: Page, config, files) -> str:
         if not self._renders(page):
