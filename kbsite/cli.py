@@ -120,6 +120,9 @@ def build(config_file: str) -> None:
 @config_option
 def pdf(config_file: str) -> None:
     """Build only the PDF handbook into site/downloads/ (`build` makes it too)."""
+    import jinja2
+
+    from .outputs.handbook import template_error
     from .outputs.handbook_cache import build_or_reuse
 
     start = time.monotonic()
@@ -129,7 +132,10 @@ def pdf(config_file: str) -> None:
     plugin = cfg.plugins.get("kbsite")
     if plugin is None:
         _fail(f"{config_file}: add `- kbsite` under `plugins:` to build the handbook.")
-    book = build_or_reuse(plugin.kb, cfg, cfg.theme.get_env().loader, plugin.config.glossary_links)
+    try:
+        book = build_or_reuse(plugin.kb, cfg, cfg.theme.get_env().loader, plugin.config.glossary_links)
+    except jinja2.TemplateError as exc:
+        _fail(template_error(exc, Path(cfg.config_file_path).parent) + "\nNothing was written.")
     out = Path(cfg.site_dir) / book.path
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".new")
@@ -156,6 +162,9 @@ def serve(config_file: str, port: int, livereload: bool) -> None:
     _load_kb(_config(config_file))
     if livereload:
         from mkdocs.commands.serve import serve as mkdocs_serve
+
+        # Each rebuild says what it did with the handbook (the preview never lays it out).
+        logging.getLogger("mkdocs.plugins.kbsite").setLevel(logging.INFO)
 
         mkdocs_serve(config_file=config_file, dev_addr=f"127.0.0.1:{port}", livereload=True)
         return

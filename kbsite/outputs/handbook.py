@@ -23,6 +23,7 @@ import markdown
 from markdown import Markdown
 from markupsafe import Markup
 
+from ..content.errors import ContentError
 from ..content.model import Article, KnowledgeBase, slugify
 from ..site.markdown_ext import EXTERNAL_RE, KbExtension
 from ..site.pages import GLOSSARY, TOOLS
@@ -251,3 +252,20 @@ def build(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_links: 
     finally:
         numberer.close()
     return Handbook(handbook_path(kb.site_name), pdf, pages)
+
+
+def template_error(exc: jinja2.TemplateError, project: Path) -> str:
+    """A handbook template's error, with its file and line (an override's, usually)."""
+    filename = getattr(exc, "filename", None) or getattr(exc, "name", None) or "handbook/book.html"
+    path = Path(filename)
+    shown = (
+        path.relative_to(project).as_posix()
+        if path.is_absolute() and path.is_relative_to(project)
+        else filename
+    )
+    return ContentError(
+        shown,
+        f"the handbook's template failed: {exc.message or type(exc).__name__}",
+        hint="fix the template (compare it with kbsite/templates/handbook/), or remove the override",
+        line=getattr(exc, "lineno", None),
+    ).format()

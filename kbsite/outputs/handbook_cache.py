@@ -91,8 +91,9 @@ def digest(config, glossary_links: bool = True) -> str:
     if config.theme.custom_dir:
         _hash_tree(h, "overrides", Path(config.theme.custom_dir))
     _hash_tree(h, "kbsite", PACKAGE)
+    # A set: a distribution seen twice on sys.path (an egg-info in the working folder) counts once.
     versions = sorted(
-        f"{d.metadata['Name'].lower()}=={d.version}" for d in importlib.metadata.distributions()
+        {f"{d.metadata['Name'].lower()}=={d.version}" for d in importlib.metadata.distributions()}
     )
     h.update("\0dists\0".join(versions).encode())
     for font in font_files():

@@ -7,6 +7,7 @@ import logging
 import time
 from pathlib import Path
 
+import jinja2
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
@@ -16,7 +17,7 @@ from mkdocs.utils import get_relative_url
 from ..content import load
 from ..content.errors import ContentErrors
 from ..content.model import KnowledgeBase
-from ..outputs import handbook_cache
+from ..outputs import handbook, handbook_cache
 from ..outputs.handbook import Handbook
 from ..safety import audit, images, policy, reproducible
 from ..safety.audit_pool import InlineAuditor, PageAuditor
@@ -159,7 +160,11 @@ class KbPlugin(BasePlugin[KbConfig]):
             book = handbook_cache.preview(config, self.config.glossary_links)
         else:
             loader = config.theme.get_env().loader
-            book = handbook_cache.build_or_reuse(self.kb, config, loader, self.config.glossary_links)
+            try:
+                book = handbook_cache.build_or_reuse(self.kb, config, loader, self.config.glossary_links)
+            except jinja2.TemplateError as exc:
+                project = Path(config.config_file_path or config.docs_dir).parent
+                raise PluginError(handbook.template_error(exc, project)) from exc
         self.handbook = book
         log.info("kbsite: %s", handbook_cache.describe(book, time.perf_counter() - start))
         if book is not None:
