@@ -28,8 +28,7 @@ from ..content.model import Article, KnowledgeBase, slugify
 from ..site.markdown_ext import EXTERNAL_RE, KbExtension
 from ..site.pages import GLOSSARY, TOOLS
 from ..site.render import Renderer
-from .pagenumbers import PARALLEL_MIN_ARTICLES, Numberer
-from .weasy import paused_gc
+from .pagenumbers import PARALLEL_MIN_ARTICLES, PARTS_MIN_ARTICLES, Numberer
 
 FONTS = ("DejaVu Serif", "DejaVu Sans", "DejaVu Sans Mono")  # Debian fonts-dejavu-core/-extra
 
@@ -222,11 +221,7 @@ def book_html(
 
 def render_pdf(html: str, base: Path, numberer: Numberer | None = None) -> tuple[bytes, int]:
     """PDF bytes and page count, with every page number kbsite prints checked."""
-    document = (numberer or Numberer(workers=1)).render(html, base)
-    with paused_gc():
-        # The file identifier is an MD5 of the PDF's own objects: set by content, not time.
-        pdf = document.write_pdf(pdf_identifier=True)
-    return pdf, len(document.pages)
+    return (numberer or Numberer(workers=1)).write(html, base)
 
 
 def config_html(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_links: bool = True) -> str:
@@ -245,7 +240,9 @@ def config_html(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_l
 def build(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_links: bool = True) -> Handbook:
     """The handbook for an MkDocs config that the kbsite plugin has set up."""
     # A worker process for large books, started now to be ready once the book is written.
-    numberer = Numberer(workers=None if len(kb.articles) >= PARALLEL_MIN_ARTICLES else 1)
+    # Parts depend on the content only (the same bytes on one core or two); the worker speeds them up.
+    large = len(kb.articles) >= PARALLEL_MIN_ARTICLES
+    numberer = Numberer(workers=None if large else 1, parts=len(kb.articles) >= PARTS_MIN_ARTICLES)
     try:
         html = config_html(kb, config, loader, glossary_links)
         pdf, pages = render_pdf(html, Path(config.docs_dir), numberer)

@@ -47,6 +47,9 @@ ID_RE = re.compile(r"\sid=\"([^\"]+)\"")
 BYTES_PER_PAGE = 4000
 # Below this many articles a second process costs more than it saves.
 PARALLEL_MIN_ARTICLES = 30
+# From this many articles the book is laid out and written in parts (kbsite.outputs.bookparts):
+# the parts depend on the content only, so one core or two give the same bytes.
+PARTS_MIN_ARTICLES = 30
 FIX_ROUNDS = 4  # rounds of laying out again the sheets with mis-guessed digit counts
 FINAL_ROUNDS = 2  # layouts of the whole book before WeasyPrint is left to number the pages
 
@@ -99,13 +102,13 @@ def layout(html: str, base: str) -> tuple[int, dict[str, int]]:
 
     WeasyPrint's messages are left to the final layout, which repeats them all.
     """
-    from .weasy import render
+    from .weasy import anchors, render
 
     weasyprint_log = logging.getLogger("weasyprint")
     level = weasyprint_log.level
     weasyprint_log.setLevel(logging.CRITICAL)
     try:
-        result = _anchors(render(html, Path(base)))
+        result = anchors(render(html, Path(base)))
     finally:
         weasyprint_log.setLevel(level)
     gc.collect()  # the layout's reference cycles, left while the collector was paused
@@ -114,14 +117,6 @@ def layout(html: str, base: str) -> tuple[int, dict[str, int]]:
 
 class Unsettled(Exception):
     """The sheets do not lay out as the book expects (e.g. a sheet's first id is not shown)."""
-
-
-def _anchors(document) -> tuple[int, dict[str, int]]:
-    found: dict[str, int] = {}
-    for i, page in enumerate(document.pages):
-        for name in page.anchors:
-            found.setdefault(name, i)
-    return len(document.pages), found
 
 
 def _warm() -> None:
@@ -140,15 +135,21 @@ class Numberer:
         workers: int | None = None,
         bytes_per_page: int = BYTES_PER_PAGE,
         final_rounds: int = FINAL_ROUNDS,
+        parts: bool = False,
     ):
         self.bytes_per_page = bytes_per_page
         self.final_rounds = final_rounds
+        self.parts = parts
         if workers is None:
             workers = min(2, len(os.sched_getaffinity(0)))
         self.pool: ProcessPoolExecutor | None = None
         if workers > 1:
-            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            self.pool.submit(_warm)
+            # In parts, every part goes to a worker (the pool balances them); else one worker
+            # lays out a half while this process lays out the other.
+            size = workers if parts else 1
+            self.pool = ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("spawn"))
+            for _ in range(size):
+                self.pool.submit(_warm)
         self.rounds: dict[str, int] = {}
 
     def close(self) -> None:
@@ -156,15 +157,84 @@ class Numberer:
             self.pool.shutdown()
             self.pool = None
 
-    def render(self, html: str, base: Path):
+    def write(self, html: str, base: Path) -> tuple[bytes, int]:
+        """The PDF and its page count: in parts (kbsite.outputs.bookparts) when `parts`
+        and the book has chapters, else from one layout of the whole book."""
+        from . import bookparts
+        from .weasy import paused_gc
+
+        pages: dict[str, int] | None = None
+        if self.parts and SHEET_RE.search(html):
+            book = Book(html)
+            groups = bookparts.cut(book.ids, [len(sheet) for sheet in book.sheets])
+            try:
+                pages = self._sheet_pages(book, base, groups)
+                written = self._write_parts(book, groups, pages, base)
+            except Unsettled:
+                pages = written = None
+            if written is not None:
+                self.close()
+                return written
+        document = self.render(html, base, pages)
+        with paused_gc():
+            # The file identifier is an MD5 of the PDF's own objects: set by content, not time.
+            pdf = document.write_pdf(pdf_identifier=True)
+        return pdf, len(document.pages)
+
+    def _write_parts(
+        self, book: Book, groups: list[list[int]], pages: dict[str, int], base: Path
+    ) -> tuple[bytes, int] | None:
+        """Each part laid out with its numbers and written; None if one lays out otherwise."""
+        from . import bookparts
+
+        numbers = {name: str(n) for name, n in pages.items()}
+        if any(book.ids[g[0]] not in pages for g in groups):
+            return None
+        firsts = [pages[book.ids[g[0]]] for g in groups]
+        jobs = [
+            (bookparts.lay_out_and_write, (bookparts.part_html(book.html(g, numbers.get), first), str(base)))
+            for g, first in zip(groups, firsts, strict=True)
+        ]
+        results = self._run(jobs)
+        self.rounds["parts"] = len(groups)
+        total = 0
+        for g, first, (_, count, found) in zip(groups, firsts, results, strict=True):
+            expected = sum(self.sheet_counts[i] for i in g)
+            moved = [n for n, i in found.items() if book.sheet_of.get(n) in g and pages.get(n) != first + i]
+            if count != expected or moved or first != total + 1:
+                log.info("handbook: a part laid out otherwise than its sheets; laying out the whole book")
+                return None
+            total += count
+        return bookparts.join([pdf for pdf, _, _ in results], [set(found) for _, _, found in results]), total
+
+    def _run(self, jobs: list[tuple[Callable, tuple]]) -> list:
+        """Results of `jobs` (function, (html, ...)) in order, biggest first for an even split.
+
+        In parts, all go to the pool; else one goes to the worker and the rest run here.
+        """
+        order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1][0]))
+        results: list = [None] * len(jobs)
+        futures: dict[int, Future] = {}
+        for i in order:
+            fn, args = jobs[i]
+            if self.pool is not None and (self.parts or not futures):
+                futures[i] = self.pool.submit(fn, *args)
+            else:
+                results[i] = fn(*args)
+        for i, future in futures.items():
+            results[i] = future.result()
+        return results
+
+    def render(self, html: str, base: Path, pages: dict[str, int] | None = None):
         """The final WeasyPrint document, every printed page number checked against it."""
-        from .weasy import render
+        from .weasy import anchors, render
 
         if not SHEET_RE.search(html):
             return self._fallback(html, base, "the book template marks no sheets")
         try:
             book = Book(html)
-            pages = self._sheet_pages(book, base)
+            if pages is None:
+                pages = self._sheet_pages(book, base)
         except Unsettled as exc:
             return self._fallback(html, base, str(exc))
         finally:
@@ -174,7 +244,7 @@ class Numberer:
             numbers = {name: str(n) for name, n in pages.items()}
             document = render(book.html(list(range(len(book.sheets))), numbers.get), base)
             log.debug("handbook: final layout done")
-            _, found = _anchors(document)
+            _, found = anchors(document)
             moved = {
                 name
                 for sheet in book.refs
@@ -195,8 +265,11 @@ class Numberer:
         self.rounds["fallback"] = 1
         return render(html.replace("</head>", FALLBACK_CSS + "</head>", 1), base)
 
-    def _sheet_pages(self, book: Book, base: Path) -> dict[str, int]:
-        """Page number of every id, from layouts of the sheets with placeholder numbers."""
+    def _sheet_pages(self, book: Book, base: Path, groups: list[list[int]] | None = None) -> dict[str, int]:
+        """Page number of every id, from layouts of the sheets with placeholder numbers.
+
+        The sheets are laid out in `groups` (default: two halves of about equal size).
+        """
         n = len(book.sheets)
         estimate, start = {}, 1
         for i, sheet in enumerate(book.sheets):
@@ -223,20 +296,17 @@ class Numberer:
         def placeholders(name: str) -> str | None:
             return "0" * digits[name] if name in digits else None  # no such id: no page printed
 
-        # Two halves of about equal size, the second on the worker.
-        sizes = [len(s) for s in book.sheets]
-        half = sum(sizes) / 2
-        cut = next((i for i in range(1, n) if sum(sizes[:i]) >= half), n)
-        groups = [list(range(cut)), list(range(cut, n))] if self.pool and cut < n else [list(range(n))]
-        future: Future | None = None
-        if len(groups) == 2:
-            assert self.pool is not None
-            future = self.pool.submit(layout, book.html(groups[1], placeholders), str(base))
-        lay(groups[0], layout(book.html(groups[0], placeholders), str(base)))
-        log.debug("handbook: first half of the sheets laid out")
-        if future is not None:
-            lay(groups[1], future.result())
+        if groups is None:
+            # Two halves of about equal size, one on the worker.
+            sizes = [len(s) for s in book.sheets]
+            half = sum(sizes) / 2
+            cut = next((i for i in range(1, n) if sum(sizes[:i]) >= half), n)
+            groups = [list(range(cut)), list(range(cut, n))] if self.pool and cut < n else [list(range(n))]
+        results = self._run([(layout, (book.html(g, placeholders), str(base))) for g in groups])
+        for g, result in zip(groups, results, strict=True):
+            lay(g, result)
         log.debug("handbook: all sheets laid out")
+        self.sheet_counts = count
         self.rounds["sheets"] = 1
         for _ in range(FIX_ROUNDS):
             first = [1]
