@@ -28,6 +28,7 @@ def warm_copy(built_mini: Path, tmp_path: Path) -> Path:
 def build(root: Path) -> str:
     result = run_kbsite("build", cwd=root)
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no progress off a terminal, and no third-party warning
     return result.stdout
 
 

@@ -30,9 +30,12 @@ import logging
 import multiprocessing
 import os
 import re
+import sys
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import TextIO
 
 log = logging.getLogger("mkdocs.plugins.kbsite.handbook")
 
@@ -123,6 +126,29 @@ def _warm() -> None:
     import weasyprint  # noqa: F401 (the import is the work: done while the book is written)
 
 
+class Progress:
+    """Parts done out of all, and seconds since the start, on a terminal; nothing otherwise
+    (`kbsite build` and `kbsite pdf` print one summary line at the end)."""
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty()
+        self.start = time.monotonic()
+        self.shown = False
+
+    def show(self, stage: str, done: int, total: int) -> None:
+        if self.live:
+            elapsed = time.monotonic() - self.start
+            self.stream.write(f"\rhandbook: {done}/{total} parts {stage}, {elapsed:.0f} s ")
+            self.stream.flush()
+            self.shown = True
+
+    def end(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.shown = False
+
+
 class Numberer:
     """Lays out the handbook with its page numbers; start it early so its worker is ready.
 
@@ -151,11 +177,13 @@ class Numberer:
             for _ in range(size):
                 self.pool.submit(_warm)
         self.rounds: dict[str, int] = {}
+        self.progress = Progress()
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown()
             self.pool = None
+        self.progress.end()
 
     def write(self, html: str, base: Path) -> tuple[bytes, int]:
         """The PDF and its page count: in parts (kbsite.outputs.bookparts) when `parts`
@@ -195,7 +223,7 @@ class Numberer:
             (bookparts.lay_out_and_write, (bookparts.part_html(book.html(g, numbers.get), first), str(base)))
             for g, first in zip(groups, firsts, strict=True)
         ]
-        results = self._run(jobs)
+        results = self._run(jobs, "laid out and written")
         self.rounds["parts"] = len(groups)
         total = 0
         for g, first, (_, count, found) in zip(groups, firsts, results, strict=True):
@@ -207,7 +235,7 @@ class Numberer:
             total += count
         return bookparts.join([pdf for pdf, _, _ in results], [set(found) for _, _, found in results]), total
 
-    def _run(self, jobs: list[tuple[Callable, tuple]]) -> list:
+    def _run(self, jobs: list[tuple[Callable, tuple]], stage: str) -> list:
         """Results of `jobs` (function, (html, ...)) in order, biggest first for an even split.
 
         In parts, all go to the pool; else one goes to the worker and the rest run here.
@@ -215,14 +243,20 @@ class Numberer:
         order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1][0]))
         results: list = [None] * len(jobs)
         futures: dict[int, Future] = {}
+        done = 0
         for i in order:
             fn, args = jobs[i]
             if self.pool is not None and (self.parts or not futures):
                 futures[i] = self.pool.submit(fn, *args)
             else:
                 results[i] = fn(*args)
-        for i, future in futures.items():
-            results[i] = future.result()
+                done += 1
+                self.progress.show(stage, done, len(jobs))
+        index = {future: i for i, future in futures.items()}
+        for future in as_completed(futures.values()):
+            results[index[future]] = future.result()
+            done += 1
+            self.progress.show(stage, done, len(jobs))
         return results
 
     def render(self, html: str, base: Path, pages: dict[str, int] | None = None):
@@ -302,7 +336,7 @@ class Numberer:
             half = sum(sizes) / 2
             cut = next((i for i in range(1, n) if sum(sizes[:i]) >= half), n)
             groups = [list(range(cut)), list(range(cut, n))] if self.pool and cut < n else [list(range(n))]
-        results = self._run([(layout, (book.html(g, placeholders), str(base))) for g in groups])
+        results = self._run([(layout, (book.html(g, placeholders), str(base))) for g in groups], "counted")
         for g, result in zip(groups, results, strict=True):
             lay(g, result)
         log.debug("handbook: all sheets laid out")
