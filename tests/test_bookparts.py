@@ -84,14 +84,14 @@ def test_mini_in_parts_reads_as_one_layout_and_one_core_gives_the_same_bytes(
     one = write(html, content, tmp_path / "one.pdf", workers=1)
     assert "parts" not in one.rounds
     two = write(html, content, tmp_path / "parts.pdf", workers=2, parts=True)
-    assert two.rounds["parts"] >= 2 and "final" not in two.rounds, two.rounds
+    assert two.rounds["parts laid out"] >= 2 and "final" not in two.rounds, two.rounds
     write(html, content, tmp_path / "parts-one-core.pdf", workers=1, parts=True)
     assert (tmp_path / "parts-one-core.pdf").read_bytes() == (tmp_path / "parts.pdf").read_bytes()
     assert pages_text(tmp_path / "parts.pdf") == pages_text(tmp_path / "one.pdf")
     assert structure(tmp_path / "parts.pdf") == structure(tmp_path / "one.pdf")
 
 
-def test_a_part_that_lays_out_otherwise_falls_back_to_the_whole_book(built_mini, monkeypatch, tmp_path):
+def test_parts_that_lay_out_otherwise_than_their_sheets_are_laid_out_again(built_mini, monkeypatch, tmp_path):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     html, content = mini_book(built_mini)
     real = bookparts.part_html
@@ -100,11 +100,37 @@ def test_a_part_that_lays_out_otherwise_falls_back_to_the_whole_book(built_mini,
         return real(html, first_page).replace("</head>", "<style>p { font-size: 30pt; }</style></head>", 1)
 
     monkeypatch.setattr(bookparts, "part_html", larger)
-    numberer = write(html, content, tmp_path / "fallback.pdf", workers=1, parts=True)
+    numberer = write(html, content, tmp_path / "moved.pdf", workers=1, parts=True)
+    assert numberer.rounds["parts"] == 2 and "final" not in numberer.rounds, numberer.rounds
+    kb = load.load(content, "Mini KB")
+    check_contents_pages(tmp_path / "moved.pdf", kb)  # the numbers are those of the larger parts
+    # Parts that never settle: the whole book is laid out in one piece, with the sheets' numbers.
+    monkeypatch.setattr(bookparts, "settled", lambda *args: False)
+    numberer = write(html, content, tmp_path / "whole.pdf", workers=1, parts=True)
     assert numberer.rounds["final"] == 1, numberer.rounds
-    assert pages_text(tmp_path / "fallback.pdf") == pages_text(
+    assert pages_text(tmp_path / "whole.pdf") == pages_text(
         built_mini / "site/downloads/mini-kb-handbook.pdf"
     )
+
+
+def test_last_numbers_and_stored_parts_spare_the_work(built_mini, monkeypatch, tmp_path):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    html, content = mini_book(built_mini)
+    store = bookparts.PartStore(tmp_path / "parts", "salt")
+    cold = write(html, content, tmp_path / "cold.pdf", workers=1, parts=True, store=store)
+    assert cold.rounds["sheets"] == 1 and cold.numbers
+    stored = sorted(p.name for p in (tmp_path / "parts").iterdir())
+    assert len(stored) == 2 * cold.rounds["parts laid out"]
+    # The same book again, from the last numbers: no sheet counted, no part laid out.
+    warm = write(html, content, tmp_path / "warm.pdf", workers=1, parts=True, guess=cold.numbers, store=store)
+    assert warm.rounds == {"parts": 1, "parts laid out": 0}, warm.rounds
+    assert (tmp_path / "warm.pdf").read_bytes() == (tmp_path / "cold.pdf").read_bytes()
+    # A wrong guess (every page one further on) settles in the parts, to the same bytes.
+    wrong = {name: n + 1 for name, n in cold.numbers.items()}
+    other = bookparts.PartStore(None, "salt")
+    moved = write(html, content, tmp_path / "moved.pdf", workers=1, parts=True, guess=wrong, store=other)
+    assert moved.rounds["parts"] == 2 and "sheets" not in moved.rounds, moved.rounds
+    assert (tmp_path / "moved.pdf").read_bytes() == (tmp_path / "cold.pdf").read_bytes()
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +145,7 @@ def synthetic_book(tmp_path_factory):
 def test_hundred_articles_in_parts_keep_pages_bookmarks_and_links(synthetic_book, tmp_path):
     html, content, kb = synthetic_book
     parts = write(html, content, tmp_path / "parts.pdf", workers=2, parts=True)
-    assert parts.rounds["parts"] >= 2 and "final" not in parts.rounds, parts.rounds
+    assert parts.rounds["parts laid out"] >= 2 and "final" not in parts.rounds, parts.rounds
     # The existing checks: every title and table header; contents entries on their pages.
     check_titles_and_tables(tmp_path / "parts.pdf", kb)
     check_contents_pages(tmp_path / "parts.pdf", kb)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import io
+import json
 import struct
 import zlib
 from pathlib import Path
@@ -59,6 +60,76 @@ def part_html(html: str, first_page: int) -> str:
     # On the first page the reset replaces the page counter's own increment.
     style = f"<style>@page :first {{ counter-reset: page {first_page}; }}</style>\n</head>"
     return html.replace("</head>", style, 1)
+
+
+def actual_pages(
+    sheet_of: dict[str, int], groups: list[list[int]], results: list[tuple[int, dict[str, int]]]
+) -> dict[str, int]:
+    """Page number of every id, from the parts' layouts (page count, id -> page index)."""
+    pages, first = {}, 1
+    for group, (count, found) in zip(groups, results, strict=True):
+        members = set(group)
+        pages.update({name: first + i for name, i in found.items() if sheet_of.get(name) in members})
+        first += count
+    return pages
+
+
+def settled(
+    ids: list[str],
+    refs: list[list[str]],
+    groups: list[list[int]],
+    used: dict[str, int],
+    actual: dict[str, int],
+) -> bool:
+    """Whether the parts laid out with the numbers `used` print the pages they stand on."""
+    return all(used.get(ids[g[0]]) == actual.get(ids[g[0]]) for g in groups) and all(
+        used.get(name) == actual.get(name) for sheet in refs for name in sheet
+    )
+
+
+class PartStore:
+    """Written parts by a digest of their HTML and of everything else a part's PDF depends on
+    (`salt`: kbsite.outputs.handbook_cache.digest without the articles), in `folder` (None:
+    in memory only). After one edited article, the other parts come from here unchanged."""
+
+    def __init__(self, folder: Path | None, salt: str):
+        self.folder, self.salt = folder, salt
+        self.memo: dict[str, tuple[bytes, int, dict[str, int]]] = {}
+
+    def key(self, html: str) -> str:
+        return hashlib.sha256(self.salt.encode() + b"\0" + html.encode()).hexdigest()
+
+    def get(self, html: str) -> tuple[bytes, int, dict[str, int]] | None:
+        key = self.key(html)
+        if key not in self.memo and self.folder is not None:
+            try:
+                info = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+                pdf = (self.folder / f"{key}.pdf").read_bytes()
+                self.memo[key] = (pdf, int(info["pages"]), {k: int(v) for k, v in info["ids"].items()})
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                return None
+        return self.memo.get(key)
+
+    def put(self, html: str, result: tuple[bytes, int, dict[str, int]]) -> None:
+        self.memo[self.key(html)] = result
+
+    def keep(self, htmls: list[str]) -> None:
+        """Store the parts of the book just written (once all are complete); drop the rest."""
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        keys = {self.key(h) for h in htmls}
+        for key in sorted(keys):
+            pdf, pages, found = self.memo[key]
+            if not (self.folder / f"{key}.json").exists():
+                (self.folder / f"{key}.pdf.tmp").write_bytes(pdf)
+                (self.folder / f"{key}.pdf.tmp").replace(self.folder / f"{key}.pdf")
+                info = json.dumps({"pages": pages, "ids": found}, sort_keys=True)
+                (self.folder / f"{key}.json.tmp").write_text(info, encoding="utf-8")
+                (self.folder / f"{key}.json.tmp").replace(self.folder / f"{key}.json")
+        for path in self.folder.iterdir():
+            if path.name.split(".")[0] not in keys:
+                path.unlink(missing_ok=True)
 
 
 def lay_out_and_write(html: str, base: str) -> tuple[bytes, int, dict[str, int]]:

@@ -13,7 +13,7 @@ import datetime as dt
 import os
 import posixpath
 import xml.etree.ElementTree as etree
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -28,6 +28,7 @@ from ..content.model import Article, KnowledgeBase, slugify
 from ..site.markdown_ext import EXTERNAL_RE, KbExtension
 from ..site.pages import GLOSSARY, TOOLS
 from ..site.render import Renderer
+from .bookparts import PartStore
 from .pagenumbers import PARALLEL_MIN_ARTICLES, PARTS_MIN_ARTICLES, Numberer
 
 FONTS = ("DejaVu Serif", "DejaVu Sans", "DejaVu Sans Mono")  # Debian fonts-dejavu-core/-extra
@@ -42,6 +43,7 @@ class Handbook:
     pages: int
     reused: bool = False  # taken from the cache (kbsite.outputs.handbook_cache), not laid out
     stale: bool = False  # made from an earlier version of the content (the preview's last good one)
+    numbers: dict[str, int] = field(default_factory=dict, compare=False)  # id -> page, when in parts
 
     @property
     def size_mb(self) -> str:
@@ -237,18 +239,29 @@ def config_html(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_l
     )
 
 
-def build(kb: KnowledgeBase, config, loader: jinja2.BaseLoader, glossary_links: bool = True) -> Handbook:
-    """The handbook for an MkDocs config that the kbsite plugin has set up."""
+def build(
+    kb: KnowledgeBase,
+    config,
+    loader: jinja2.BaseLoader,
+    glossary_links: bool = True,
+    guess: dict[str, int] | None = None,
+    store: PartStore | None = None,
+) -> Handbook:
+    """The handbook for an MkDocs config that the kbsite plugin has set up.
+
+    `guess` (the last build's page numbers) and `store` (its parts) spare work in parts.
+    """
     # A worker process for large books, started now to be ready once the book is written.
     # Parts depend on the content only (the same bytes on one core or two); the worker speeds them up.
     large = len(kb.articles) >= PARALLEL_MIN_ARTICLES
-    numberer = Numberer(workers=None if large else 1, parts=len(kb.articles) >= PARTS_MIN_ARTICLES)
+    parts = len(kb.articles) >= PARTS_MIN_ARTICLES
+    numberer = Numberer(workers=None if large else 1, parts=parts, guess=guess, store=store)
     try:
         html = config_html(kb, config, loader, glossary_links)
         pdf, pages = render_pdf(html, Path(config.docs_dir), numberer)
     finally:
         numberer.close()
-    return Handbook(handbook_path(kb.site_name), pdf, pages)
+    return Handbook(handbook_path(kb.site_name), pdf, pages, numbers=numberer.numbers)
 
 
 def template_error(exc: jinja2.TemplateError, project: Path) -> str:

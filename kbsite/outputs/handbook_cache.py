@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from . import handbook
+from .bookparts import PartStore
 from .handbook import FONTS, Handbook
 
 CACHE_DIR = Path(".cache") / "kbsite"  # beside mkdocs.yml; gitignored
@@ -46,9 +47,11 @@ def _files(root: Path) -> Iterable[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 
 
-def _hash_tree(h, label: str, root: Path) -> None:
+def _hash_tree(h, label: str, root: Path, articles: bool = True) -> None:
     h.update(f"\0tree {label}\0".encode())
     for path in _files(root):
+        if not articles and path.suffix == ".md":
+            continue
         h.update(path.relative_to(root).as_posix().encode() + b"\0")
         h.update(hashlib.sha256(path.read_bytes()).digest())
 
@@ -83,11 +86,15 @@ def _config_part(config, glossary_links: bool) -> str:
     )
 
 
-def digest(config, glossary_links: bool = True) -> str:
-    """The cache key: a digest of everything the handbook's bytes depend on."""
+def digest(config, glossary_links: bool = True, articles: bool = True) -> str:
+    """The cache key: a digest of everything the handbook's bytes depend on.
+
+    `articles=False` leaves the articles (Markdown) out: the salt of the parts' store,
+    whose keys hold each part's HTML.
+    """
     h = hashlib.sha256(b"kbsite handbook cache 1\0")
     h.update(_config_part(config, glossary_links).encode())
-    _hash_tree(h, "content", Path(config.docs_dir))
+    _hash_tree(h, "content", Path(config.docs_dir), articles)
     if config.theme.custom_dir:
         _hash_tree(h, "overrides", Path(config.theme.custom_dir))
     _hash_tree(h, "kbsite", PACKAGE)
@@ -114,7 +121,8 @@ class HandbookCache:
         meta, pdf = self.folder / f"{key}.json", self.folder / f"{key}.pdf"
         try:
             info = json.loads(meta.read_text(encoding="utf-8"))
-            return Handbook(info["path"], pdf.read_bytes(), int(info["pages"]))
+            numbers = {str(k): int(v) for k, v in info.get("numbers", {}).items()}
+            return Handbook(info["path"], pdf.read_bytes(), int(info["pages"]), numbers=numbers)
         except (OSError, ValueError, KeyError, TypeError):
             return None  # missing or damaged: lay the book out again
 
@@ -141,7 +149,7 @@ class HandbookCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         for suffix, data in (
             (".pdf", book.pdf),
-            (".json", json.dumps({"path": book.path, "pages": book.pages}).encode()),
+            (".json", json.dumps({"path": book.path, "pages": book.pages, "numbers": book.numbers}).encode()),
         ):
             tmp = self.folder / f"{key}{suffix}.tmp"
             tmp.write_bytes(data)
@@ -153,10 +161,16 @@ class HandbookCache:
 
 def build_or_reuse(kb, config, loader, glossary_links: bool = True) -> Handbook:
     """The cached handbook when its inputs are unchanged, else a fresh one (then cached)."""
-    cache, key = HandbookCache(cache_dir(config)), digest(config, glossary_links)
+    folder = cache_dir(config)
+    cache, key = HandbookCache(folder), digest(config, glossary_links)
     book = cache.get(key)
     if book is None:
-        book = handbook.build(kb, config, loader, glossary_links)
+        # The last book's page numbers are the first guess, and its unchanged parts are reused.
+        last = cache.latest()
+        store = PartStore(folder / "parts", digest(config, glossary_links, articles=False))
+        book = handbook.build(
+            kb, config, loader, glossary_links, guess=last.numbers if last else None, store=store
+        )
         cache.put(key, book)
     return book
 

@@ -35,7 +35,10 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from .bookparts import PartStore
 
 log = logging.getLogger("mkdocs.plugins.kbsite.handbook")
 
@@ -55,6 +58,7 @@ PARALLEL_MIN_ARTICLES = 30
 PARTS_MIN_ARTICLES = 30
 FIX_ROUNDS = 4  # rounds of laying out again the sheets with mis-guessed digit counts
 FINAL_ROUNDS = 2  # layouts of the whole book before WeasyPrint is left to number the pages
+GUESS_ROUNDS = 3  # rounds of parts from the previous build's numbers before counting the sheets
 
 # Also for a book from an overriding template without sheet marks or data-page.
 FALLBACK_CSS = """<style>
@@ -162,10 +166,17 @@ class Numberer:
         bytes_per_page: int = BYTES_PER_PAGE,
         final_rounds: int = FINAL_ROUNDS,
         parts: bool = False,
+        guess: dict[str, int] | None = None,
+        store: PartStore | None = None,
     ):
+        from .bookparts import PartStore
+
         self.bytes_per_page = bytes_per_page
         self.final_rounds = final_rounds
         self.parts = parts
+        self.guess = guess
+        self.store = store or PartStore(None, "")
+        self.numbers: dict[str, int] = {}  # id -> page, once written in parts (the next guess)
         if workers is None:
             workers = min(2, len(os.sched_getaffinity(0)))
         self.pool: ProcessPoolExecutor | None = None
@@ -187,7 +198,11 @@ class Numberer:
 
     def write(self, html: str, base: Path) -> tuple[bytes, int]:
         """The PDF and its page count: in parts (kbsite.outputs.bookparts) when `parts`
-        and the book has chapters, else from one layout of the whole book."""
+        and the book has chapters, else from one layout of the whole book.
+
+        In parts, the page numbers of the previous build (`guess`) are tried first: when
+        they still hold, no sheet is counted and unchanged parts come from `store`.
+        """
         from . import bookparts
         from .weasy import paused_gc
 
@@ -195,14 +210,19 @@ class Numberer:
         if self.parts and SHEET_RE.search(html):
             book = Book(html)
             groups = bookparts.cut(book.ids, [len(sheet) for sheet in book.sheets])
-            try:
-                pages = self._sheet_pages(book, base, groups)
-                written = self._write_parts(book, groups, pages, base)
-            except Unsettled:
-                pages = written = None
+            written = None
+            if self.guess:
+                written = self._write_parts(book, groups, self.guess, base, GUESS_ROUNDS)
+            if written is None:
+                try:
+                    pages = self._sheet_pages(book, base, groups)
+                    written = self._write_parts(book, groups, pages, base, self.final_rounds)
+                except Unsettled:
+                    pages = None
             if written is not None:
                 self.close()
                 return written
+            log.info("handbook: the parts' page numbers did not settle; laying out the whole book")
         document = self.render(html, base, pages)
         with paused_gc():
             # The file identifier is an MD5 of the PDF's own objects: set by content, not time.
@@ -210,30 +230,38 @@ class Numberer:
         return pdf, len(document.pages)
 
     def _write_parts(
-        self, book: Book, groups: list[list[int]], pages: dict[str, int], base: Path
+        self, book: Book, groups: list[list[int]], pages: dict[str, int], base: Path, rounds: int
     ) -> tuple[bytes, int] | None:
-        """Each part laid out with its numbers and written; None if one lays out otherwise."""
+        """Each part laid out with the numbers `pages` and written, until every number it
+        prints and its first page are those of the parts' own layouts; None if they do not settle."""
         from . import bookparts
 
-        numbers = {name: str(n) for name, n in pages.items()}
-        if any(book.ids[g[0]] not in pages for g in groups):
-            return None
-        firsts = [pages[book.ids[g[0]]] for g in groups]
-        jobs = [
-            (bookparts.lay_out_and_write, (bookparts.part_html(book.html(g, numbers.get), first), str(base)))
-            for g, first in zip(groups, firsts, strict=True)
-        ]
-        results = self._run(jobs, "laid out and written")
-        self.rounds["parts"] = len(groups)
-        total = 0
-        for g, first, (_, count, found) in zip(groups, firsts, results, strict=True):
-            expected = sum(self.sheet_counts[i] for i in g)
-            moved = [n for n, i in found.items() if book.sheet_of.get(n) in g and pages.get(n) != first + i]
-            if count != expected or moved or first != total + 1:
-                log.info("handbook: a part laid out otherwise than its sheets; laying out the whole book")
+        for _ in range(rounds):
+            if any(book.ids[g[0]] not in pages for g in groups):
                 return None
-            total += count
-        return bookparts.join([pdf for pdf, _, _ in results], [set(found) for _, _, found in results]), total
+            firsts = [pages[book.ids[g[0]]] for g in groups]
+            numbers = {name: str(n) for name, n in pages.items()}
+            htmls = [
+                bookparts.part_html(book.html(g, numbers.get), f) for g, f in zip(groups, firsts, strict=True)
+            ]
+            todo = [i for i, h in enumerate(htmls) if self.store.get(h) is None]
+            done = self._run([(bookparts.lay_out_and_write, (htmls[i], str(base))) for i in todo], "laid out")
+            for i, result in zip(todo, done, strict=True):
+                self.store.put(htmls[i], result)
+            results = [r for h in htmls if (r := self.store.get(h)) is not None]
+            self.rounds["parts"] = self.rounds.get("parts", 0) + 1
+            self.rounds["parts laid out"] = self.rounds.get("parts laid out", 0) + len(todo)
+            actual = bookparts.actual_pages(book.sheet_of, groups, [(c, f) for _, c, f in results])
+            if bookparts.settled(book.ids, book.refs, groups, pages, actual):
+                self.store.keep(htmls)
+                self.numbers = actual
+                pdfs = [pdf for pdf, _, _ in results]
+                return bookparts.join(pdfs, [set(found) for _, _, found in results]), sum(
+                    c for _, c, _ in results
+                )
+            log.info("handbook: page numbers moved in the parts; laying them out again")
+            pages = actual
+        return None
 
     def _run(self, jobs: list[tuple[Callable, tuple]], stage: str) -> list:
         """Results of `jobs` (function, (html, ...)) in order, biggest first for an even split.
