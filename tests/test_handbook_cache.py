@@ -186,3 +186,27 @@ def test_fresh_site_has_no_cache_until_built(tmp_path):
     assert not (root / ".cache").exists()
     assert LAID_OUT in build(root)
     assert len(entries(root)) == 1
+
+
+def test_one_edited_article_lays_out_one_part_and_gives_the_cold_bytes(tmp_path):
+    """At 30 articles the book is written in parts: after one edit only its part is laid out."""
+    from kbsite.dev import synth
+
+    warm = synth.write_kb(tmp_path / "warm", 30)
+    assert "laid out" in build(warm)
+    parts = warm / CACHE / "parts"
+    before = {p.name for p in parts.iterdir()}
+    assert len(before) >= 4  # at least two parts, a PDF and a record each
+    article = sorted((warm / "content").glob("*/*.md"))[3]
+    head, body = article.read_text(encoding="utf-8").split("\n---\n", 1)
+    article.write_text(head + "\n---\n" + body.replace(" ", " edited ", 1), encoding="utf-8")
+    assert "laid out" in build(warm)
+    after = {p.name for p in parts.iterdir()}
+    assert len(after - before) == 2 and len(before - after) == 2, (before, after)  # one part, PDF + record
+    cold = tmp_path / "cold"
+    cold.mkdir()
+    shutil.copytree(warm / "content", cold / "content")
+    shutil.copy(warm / "mkdocs.yml", cold / "mkdocs.yml")
+    build(cold)
+    pdf = "site/downloads/synthetic-kb-handbook.pdf"
+    assert (warm / pdf).read_bytes() == (cold / pdf).read_bytes()
