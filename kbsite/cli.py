@@ -146,7 +146,8 @@ def build_site(config_file: str) -> Path:
         click.echo(note, err=True)
     site = Path(cfg.site_dir)
     try:
-        swap.build_into(site, lambda tmp: _build_languages(config_file, kb, tmp))
+        books: list[tuple[str, object]] = []
+        swap.build_into(site, lambda tmp: books.extend(_build_languages(config_file, kb, tmp)))
     except swap.Interrupted as exc:
         _fail(f"Build interrupted ({exc}).\nThe previous {site.name}/ was left untouched.", 128 + exc.signum)
     except (MkDocsException, SystemExit) as exc:
@@ -155,17 +156,25 @@ def build_site(config_file: str) -> Path:
         errors = _lint(config_file, audited=False)
         found = ContentErrors(errors).format() + "\n" if errors else ""
         _fail(f"{found}Build failed: {exc}\nThe previous {site.name}/ was left untouched.")
+    for folder, book in books:
+        if book is not None:
+            click.echo(handbook_summary(book, site.name + "/" + folder))
     return site
 
 
-def _build_languages(config_file: str, kb, root: Path) -> None:
-    """One build per language: the original at the root, each translation under <lang>/."""
+def _build_languages(config_file: str, kb, root: Path) -> list[tuple[str, object]]:
+    """One build per language: the original at the root, each translation under <lang>/.
+    Returns each build's folder ("" or "ja/") and handbook, for the summary."""
     from mkdocs.commands.build import build
 
+    books = []
     for out, lang_cfg in _language_configs(config_file, kb, root):
         if out != root:
             click.echo(f"Building {out.name}/ ...")
         build(lang_cfg)
+        plugin = lang_cfg.plugins.get("kbsite")
+        books.append(("" if out == root else out.name + "/", plugin.handbook if plugin else None))
+    return books
 
 
 def _language_configs(config_file: str, kb, root: Path):
@@ -176,6 +185,13 @@ def _language_configs(config_file: str, kb, root: Path):
         if i > 0:
             cfg.plugins["kbsite"].config["language"] = lang.code
         yield out, cfg
+
+
+def handbook_summary(book, folder: str) -> str:
+    where = folder + book.path
+    if book.reused:
+        return f"Handbook {where}: unchanged inputs, reused from the cache ({book.pages} pages)."
+    return f"Handbook {where}: laid out ({book.pages} pages, {book.size_mb} MB)."
 
 
 @main.command()
@@ -192,7 +208,10 @@ def build(config_file: str) -> None:
 @config_option
 def pdf(config_file: str) -> None:
     """Build only the PDF handbook into site/downloads/ (`build` makes it too)."""
-    from .outputs.handbook import build as build_handbook
+    import jinja2
+
+    from .outputs.handbook import template_error
+    from .outputs.handbook_cache import build_or_reuse
 
     cfg = _config(config_file)
     kb = _load_kb(cfg)  # report content errors before anything is written
@@ -202,9 +221,12 @@ def pdf(config_file: str) -> None:
         start = time.monotonic()
         lang_cfg = lang_cfg.plugins.on_config(lang_cfg)  # the plugin loads the model and adds its templates
         plugin = lang_cfg.plugins["kbsite"]
-        book = build_handbook(
-            plugin.kb, lang_cfg, lang_cfg.theme.get_env().loader, plugin.config.glossary_links
-        )
+        try:
+            book = build_or_reuse(
+                plugin.kb, lang_cfg, lang_cfg.theme.get_env().loader, plugin.config.glossary_links
+            )
+        except jinja2.TemplateError as exc:
+            _fail(template_error(exc, Path(cfg.config_file_path).parent) + "\nNothing was written.")
         if book.refused:
             _fail(ContentErrors(list(book.refused)).format() + "\nThis handbook was not written.")
         out = folder / book.path
@@ -212,8 +234,10 @@ def pdf(config_file: str) -> None:
         tmp = out.with_name(out.name + ".new")
         tmp.write_bytes(book.pdf)
         tmp.replace(out)  # never a half-written PDF where the old one was
+        how = "reused from the cache: unchanged inputs" if book.reused else "laid out"
         click.echo(
-            f"Wrote {_shown(out)}: {book.pages} pages, {book.size_mb} MB, in {time.monotonic() - start:.1f} s."
+            f"Wrote {_shown(out)}: {book.pages} pages, {book.size_mb} MB, "
+            f"in {time.monotonic() - start:.1f} s ({how})."
         )
 
 
@@ -231,6 +255,9 @@ def serve(config_file: str, port: int, livereload: bool) -> None:
     _load_kb(_config(config_file))
     if livereload:
         from mkdocs.commands.serve import serve as mkdocs_serve
+
+        # Each rebuild says what it did with the handbook (the preview never lays it out).
+        logging.getLogger("mkdocs.plugins.kbsite").setLevel(logging.INFO)
 
         mkdocs_serve(config_file=config_file, dev_addr=f"127.0.0.1:{port}", livereload=True)
         return

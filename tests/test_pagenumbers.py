@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from conftest import run_kbsite
 from test_handbook import PDF, lines, pages_text
 
 from kbsite.outputs import handbook
-from kbsite.outputs.pagenumbers import Book, Numberer, fill
+from kbsite.outputs.pagenumbers import Book, Numberer, Progress, fill
 
 
 def title_page(pages: list[str], title: str, meta: str) -> int:
@@ -127,3 +128,23 @@ def test_sheets_that_do_not_start_a_page_fall_back_to_weasyprint(built_mini, mon
     text = "\n".join(" ".join(lines(p)) for p in pages)
     page = int(re.search(r"Tor vs VPN \(see p\. (\d+)\)", text).group(1))
     assert "Tor vs VPN" in lines(pages[page - 1])
+
+
+def test_progress_shows_on_a_terminal_only():
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    shown = Terminal()
+    progress = Progress(shown)
+    progress.show("counted", 1, 4)
+    progress.show("counted", 4, 4)
+    progress.end()
+    assert re.fullmatch(
+        r"\rhandbook: 1/4 parts counted, \d+ s \rhandbook: 4/4 parts counted, \d+ s \n", shown.getvalue()
+    )
+    quiet = io.StringIO()
+    progress = Progress(quiet)
+    progress.show("counted", 1, 4)
+    progress.end()
+    assert quiet.getvalue() == ""

@@ -124,3 +124,7 @@ def test_livereload_keeps_the_policy_and_still_reloads(serve, chromium):
         )
     page.wait_for_selector("text=Edited while serving.", timeout=10000)
     page.close()
+    # No handbook was built for this fresh copy, and the preview never lays one out.
+    status, _, body = _get(f"http://127.0.0.1:{port}/index.html")
+    assert status == 200 and b"the handbook is not laid out while serving" in body
+    assert not (root / ".cache").exists()

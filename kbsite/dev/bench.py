@@ -224,25 +224,6 @@ def bench_search(n: int, work: Path, browser) -> dict:
     return search_timing(browser, page, _query_word(work))
 
 
-def bench_handbook(work: Path) -> dict | None:
-    import importlib.util
-
-    if importlib.util.find_spec("kbsite.outputs.handbook") is None:
-        return None
-    root = work / "kb-300" / "kbsite"
-    wall, peak, _ = run_measured([sys.executable, "-m", "kbsite.cli", "pdf"], root)
-    from pypdf import PdfReader
-
-    pdf = next((root / "site" / "downloads").glob("*.pdf"))
-    return {
-        "articles": 300,
-        "pdf_s": round(wall, 1),
-        "s_per_article": round(wall / 300, 3),
-        "peak_rss_mb": round(peak / 2**20, 1),
-        "pages": len(PdfReader(pdf).pages),
-    }
-
-
 def table(results: dict) -> str:
     rows = [
         (
@@ -296,13 +277,13 @@ def table(results: dict) -> str:
             f"{s['first_results_ms']:.0f} ms, all parts searched {s['all_results_ms']:.0f} ms, longest task "
             f"while searching {s['longest_task_search_ms']:.0f} ms (page load: {s['longest_task_page_load_ms']:.0f} ms)"
         )
-    h = results.get("handbook")
-    lines.append(
-        f"handbook PDF at 300 articles: {h['pdf_s']:.1f} s = {h['s_per_article']:.3f} s/article, "
-        f"{h['pages']} pages, peak {h['peak_rss_mb']:.0f} MB"
-        if h
-        else "handbook PDF: not measured (--quick, or no kbsite.outputs.handbook in this tree)"
-    )
+    if results.get("handbook"):
+        from .bench_handbook import table as handbook_table
+
+        site_only = {r["articles"]: r["kbsite"]["build_s"] for r in results["sizes"]}
+        lines.append(handbook_table(results["handbook"], site_only))
+    else:
+        lines.append("handbook and editing loop: not measured (--quick or --handbook-sizes '')")
     return "\n".join(lines)
 
 
@@ -313,6 +294,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds for sizes up to 1,000")
     ap.add_argument(
         "--stock-full-3000", action="store_true", help="also build stock full navigation above 1,000"
+    )
+    ap.add_argument(
+        "--handbook-sizes",
+        default="300,1000",
+        help="sizes for the handbook and `kbsite serve` rows (full builds cold, warm, one edit at 300)",
     )
     ap.add_argument("--out", default="bench/results", help="folder for the JSON")
     ap.add_argument("--work", help="keep the generated sites here (default: a temporary folder)")
@@ -339,8 +325,11 @@ def main(argv: list[str] | None = None) -> int:
             results["sizes"].append(bench_size(n, work, rounds, stock_full, browser))
             if n <= 1000:
                 results["search"].append({"articles": n, **bench_search(n, work, browser)})
-        if 300 in sizes and not args.quick:  # the PDF alone takes over a minute at 300
-            results["handbook"] = bench_handbook(work)
+        if not args.quick:  # the PDF alone takes over a minute at 300
+            from .bench_handbook import bench_handbook
+
+            hb_sizes = [int(s) for s in args.handbook_sizes.split(",") if s.strip()]
+            results["handbook"] = [bench_handbook(n, work, full_build=n <= 300) for n in hb_sizes]
     finally:
         browser.close()
         pw.stop()

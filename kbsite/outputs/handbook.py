@@ -13,7 +13,7 @@ import datetime as dt
 import os
 import posixpath
 import xml.etree.ElementTree as etree
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -29,9 +29,9 @@ from ..content.model import Article, KnowledgeBase, slugify
 from ..site.markdown_ext import EXTERNAL_RE, KbExtension
 from ..site.pages import GLOSSARY, TOOLS
 from ..site.render import Renderer
-from .pagenumbers import PARALLEL_MIN_ARTICLES, Numberer
+from .bookparts import PartStore
+from .pagenumbers import PARALLEL_MIN_ARTICLES, PARTS_MIN_ARTICLES, Numberer
 from .signing import printed_fingerprint
-from .weasy import paused_gc
 
 FONTS = ("DejaVu Serif", "DejaVu Sans", "DejaVu Sans Mono")  # Debian fonts-dejavu-core/-extra
 
@@ -44,6 +44,9 @@ class Handbook:
     pdf: bytes
     pages: int
     refused: tuple[ContentError, ...] = ()  # images the book could not print
+    reused: bool = False  # taken from the cache (kbsite.outputs.handbook_cache), not laid out
+    stale: bool = False  # made from an earlier version of the content (the preview's last good one)
+    numbers: dict[str, int] = field(default_factory=dict, compare=False)  # id -> page, when in parts
 
     @property
     def size_mb(self) -> str:
@@ -276,11 +279,7 @@ def book_html(
 
 def render_pdf(html: str, base: Path, numberer: Numberer | None = None) -> tuple[bytes, int]:
     """PDF bytes and page count, with every page number kbsite prints checked."""
-    document = (numberer or Numberer(workers=1)).render(html, base)
-    with paused_gc():
-        # The file identifier is an MD5 of the PDF's own objects: set by content, not time.
-        pdf = document.write_pdf(pdf_identifier=True, pdf_tags=True)
-    return pdf, len(document.pages)
+    return (numberer or Numberer(workers=1)).write(html, base)
 
 
 def config_html(
@@ -330,14 +329,42 @@ def build(
     loader: jinja2.BaseLoader,
     glossary_links: bool = True,
     articles: dict[str, Markup] | None = None,
+    guess: dict[str, int] | None = None,
+    store: PartStore | None = None,
 ) -> Handbook:
-    """The handbook for an MkDocs config that the kbsite plugin has set up."""
-    # A worker process for large books, started now to be ready once the book is written.
-    numberer = Numberer(workers=None if len(kb.articles) >= PARALLEL_MIN_ARTICLES else 1)
+    """The handbook for an MkDocs config that the kbsite plugin has set up.
+
+    `articles` are already rendered (config_articles); `guess` (the last build's page
+    numbers) and `store` (its parts) spare work in parts.
+    """
     refused: list[ContentError] = []
+    # A worker process for large books, started now to be ready once the book is written.
+    # Parts depend on the content only (the same bytes on one core or two); the worker speeds them up.
+    large = len(kb.articles) >= PARALLEL_MIN_ARTICLES
+    parts = len(kb.articles) >= PARTS_MIN_ARTICLES
+    numberer = Numberer(workers=None if large else 1, parts=parts, guess=guess, store=store)
     try:
         html = config_html(kb, config, loader, glossary_links, articles, refused)
         pdf, pages = render_pdf(html, Path(config.docs_dir), numberer)
     finally:
         numberer.close()
-    return Handbook(handbook_path(kb.site_name, kb.lang), pdf, pages, tuple(refused))
+    return Handbook(
+        handbook_path(kb.site_name, kb.lang), pdf, pages, tuple(refused), numbers=numberer.numbers
+    )
+
+
+def template_error(exc: jinja2.TemplateError, project: Path) -> str:
+    """A handbook template's error, with its file and line (an override's, usually)."""
+    filename = getattr(exc, "filename", None) or getattr(exc, "name", None) or "handbook/book.html"
+    path = Path(filename)
+    shown = (
+        path.relative_to(project).as_posix()
+        if path.is_absolute() and path.is_relative_to(project)
+        else filename
+    )
+    return ContentError(
+        shown,
+        f"the handbook's template failed: {exc.message or type(exc).__name__}",
+        hint="fix the template (compare it with kbsite/templates/handbook/), or remove the override",
+        line=getattr(exc, "lineno", None),
+    ).format()

@@ -30,9 +30,15 @@ import logging
 import multiprocessing
 import os
 import re
+import sys
+import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from .bookparts import PartStore
 
 log = logging.getLogger("mkdocs.plugins.kbsite.handbook")
 
@@ -47,8 +53,12 @@ ID_RE = re.compile(r"\sid=\"([^\"]+)\"")
 BYTES_PER_PAGE = 4000
 # Below this many articles a second process costs more than it saves.
 PARALLEL_MIN_ARTICLES = 30
+# From this many articles the book is laid out and written in parts (kbsite.outputs.bookparts):
+# the parts depend on the content only, so one core or two give the same bytes.
+PARTS_MIN_ARTICLES = 30
 FIX_ROUNDS = 4  # rounds of laying out again the sheets with mis-guessed digit counts
 FINAL_ROUNDS = 2  # layouts of the whole book before WeasyPrint is left to number the pages
+GUESS_ROUNDS = 3  # rounds of parts from the previous build's numbers before counting the sheets
 
 # Also for a book from an overriding template without sheet marks or data-page.
 FALLBACK_CSS = """<style>
@@ -99,13 +109,13 @@ def layout(html: str, base: str) -> tuple[int, dict[str, int]]:
 
     WeasyPrint's messages are left to the final layout, which repeats them all.
     """
-    from .weasy import render
+    from .weasy import anchors, render
 
     weasyprint_log = logging.getLogger("weasyprint")
     level = weasyprint_log.level
     weasyprint_log.setLevel(logging.CRITICAL)
     try:
-        result = _anchors(render(html, Path(base)))
+        result = anchors(render(html, Path(base)))
     finally:
         weasyprint_log.setLevel(level)
     gc.collect()  # the layout's reference cycles, left while the collector was paused
@@ -116,16 +126,31 @@ class Unsettled(Exception):
     """The sheets do not lay out as the book expects (e.g. a sheet's first id is not shown)."""
 
 
-def _anchors(document) -> tuple[int, dict[str, int]]:
-    found: dict[str, int] = {}
-    for i, page in enumerate(document.pages):
-        for name in page.anchors:
-            found.setdefault(name, i)
-    return len(document.pages), found
-
-
 def _warm() -> None:
     import weasyprint  # noqa: F401 (the import is the work: done while the book is written)
+
+
+class Progress:
+    """Parts done out of all, and seconds since the start, on a terminal; nothing otherwise
+    (`kbsite build` and `kbsite pdf` print one summary line at the end)."""
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty()
+        self.start = time.monotonic()
+        self.shown = False
+
+    def show(self, stage: str, done: int, total: int) -> None:
+        if self.live:
+            elapsed = time.monotonic() - self.start
+            self.stream.write(f"\rhandbook: {done}/{total} parts {stage}, {elapsed:.0f} s ")
+            self.stream.flush()
+            self.shown = True
+
+    def end(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.shown = False
 
 
 class Numberer:
@@ -140,31 +165,138 @@ class Numberer:
         workers: int | None = None,
         bytes_per_page: int = BYTES_PER_PAGE,
         final_rounds: int = FINAL_ROUNDS,
+        parts: bool = False,
+        guess: dict[str, int] | None = None,
+        store: PartStore | None = None,
     ):
+        from .bookparts import PartStore
+
         self.bytes_per_page = bytes_per_page
         self.final_rounds = final_rounds
+        self.parts = parts
+        self.guess = guess
+        self.store = store or PartStore(None, "")
+        self.numbers: dict[str, int] = {}  # id -> page, once written in parts (the next guess)
         if workers is None:
             workers = min(2, len(os.sched_getaffinity(0)))
         self.pool: ProcessPoolExecutor | None = None
         if workers > 1:
-            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            self.pool.submit(_warm)
+            # In parts, every part goes to a worker (the pool balances them); else one worker
+            # lays out a half while this process lays out the other.
+            size = workers if parts else 1
+            self.pool = ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("spawn"))
+            for _ in range(size):
+                self.pool.submit(_warm)
         self.rounds: dict[str, int] = {}
+        self.progress = Progress()
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown()
             self.pool = None
+        self.progress.end()
 
-    def render(self, html: str, base: Path):
+    def write(self, html: str, base: Path) -> tuple[bytes, int]:
+        """The PDF and its page count: in parts (kbsite.outputs.bookparts) when `parts`
+        and the book has chapters, else from one layout of the whole book.
+
+        In parts, the page numbers of the previous build (`guess`) are tried first: when
+        they still hold, no sheet is counted and unchanged parts come from `store`.
+        """
+        from . import bookparts
+        from .weasy import paused_gc
+
+        pages: dict[str, int] | None = None
+        if self.parts and SHEET_RE.search(html):
+            book = Book(html)
+            groups = bookparts.cut(book.ids, [len(sheet) for sheet in book.sheets])
+            written = None
+            if self.guess:
+                written = self._write_parts(book, groups, self.guess, base, GUESS_ROUNDS)
+            if written is None:
+                try:
+                    pages = self._sheet_pages(book, base, groups)
+                    written = self._write_parts(book, groups, pages, base, self.final_rounds)
+                except Unsettled:
+                    pages = None
+            if written is not None:
+                self.close()
+                return written
+            log.info("handbook: the parts' page numbers did not settle; laying out the whole book")
+        document = self.render(html, base, pages)
+        with paused_gc():
+            # The file identifier is an MD5 of the PDF's own objects: set by content, not time.
+            pdf = document.write_pdf(pdf_identifier=True, pdf_tags=True)
+        return pdf, len(document.pages)
+
+    def _write_parts(
+        self, book: Book, groups: list[list[int]], pages: dict[str, int], base: Path, rounds: int
+    ) -> tuple[bytes, int] | None:
+        """Each part laid out with the numbers `pages` and written, until every number it
+        prints and its first page are those of the parts' own layouts; None if they do not settle."""
+        from . import bookparts
+
+        for _ in range(rounds):
+            if any(book.ids[g[0]] not in pages for g in groups):
+                return None
+            firsts = [pages[book.ids[g[0]]] for g in groups]
+            numbers = {name: str(n) for name, n in pages.items()}
+            htmls = [
+                bookparts.part_html(book.html(g, numbers.get), f) for g, f in zip(groups, firsts, strict=True)
+            ]
+            todo = [i for i, h in enumerate(htmls) if self.store.get(h) is None]
+            done = self._run([(bookparts.lay_out_and_write, (htmls[i], str(base))) for i in todo], "laid out")
+            for i, result in zip(todo, done, strict=True):
+                self.store.put(htmls[i], result)
+            results = [r for h in htmls if (r := self.store.get(h)) is not None]
+            self.rounds["parts"] = self.rounds.get("parts", 0) + 1
+            self.rounds["parts laid out"] = self.rounds.get("parts laid out", 0) + len(todo)
+            actual = bookparts.actual_pages(book.sheet_of, groups, [(c, f) for _, c, f in results])
+            if bookparts.settled(book.ids, book.refs, groups, pages, actual):
+                self.store.keep(htmls)
+                self.numbers = actual
+                pdfs = [pdf for pdf, _, _ in results]
+                return bookparts.join(pdfs, [set(found) for _, _, found in results]), sum(
+                    c for _, c, _ in results
+                )
+            log.info("handbook: page numbers moved in the parts; laying them out again")
+            pages = actual
+        return None
+
+    def _run(self, jobs: list[tuple[Callable, tuple]], stage: str) -> list:
+        """Results of `jobs` (function, (html, ...)) in order, biggest first for an even split.
+
+        In parts, all go to the pool; else one goes to the worker and the rest run here.
+        """
+        order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1][0]))
+        results: list = [None] * len(jobs)
+        futures: dict[int, Future] = {}
+        done = 0
+        for i in order:
+            fn, args = jobs[i]
+            if self.pool is not None and (self.parts or not futures):
+                futures[i] = self.pool.submit(fn, *args)
+            else:
+                results[i] = fn(*args)
+                done += 1
+                self.progress.show(stage, done, len(jobs))
+        index = {future: i for i, future in futures.items()}
+        for future in as_completed(futures.values()):
+            results[index[future]] = future.result()
+            done += 1
+            self.progress.show(stage, done, len(jobs))
+        return results
+
+    def render(self, html: str, base: Path, pages: dict[str, int] | None = None):
         """The final WeasyPrint document, every printed page number checked against it."""
-        from .weasy import render
+        from .weasy import anchors, render
 
         if not SHEET_RE.search(html):
             return self._fallback(html, base, "the book template marks no sheets")
         try:
             book = Book(html)
-            pages = self._sheet_pages(book, base)
+            if pages is None:
+                pages = self._sheet_pages(book, base)
         except Unsettled as exc:
             return self._fallback(html, base, str(exc))
         finally:
@@ -174,7 +306,7 @@ class Numberer:
             numbers = {name: str(n) for name, n in pages.items()}
             document = render(book.html(list(range(len(book.sheets))), numbers.get), base)
             log.debug("handbook: final layout done")
-            _, found = _anchors(document)
+            _, found = anchors(document)
             moved = {
                 name
                 for sheet in book.refs
@@ -195,8 +327,11 @@ class Numberer:
         self.rounds["fallback"] = 1
         return render(html.replace("</head>", FALLBACK_CSS + "</head>", 1), base)
 
-    def _sheet_pages(self, book: Book, base: Path) -> dict[str, int]:
-        """Page number of every id, from layouts of the sheets with placeholder numbers."""
+    def _sheet_pages(self, book: Book, base: Path, groups: list[list[int]] | None = None) -> dict[str, int]:
+        """Page number of every id, from layouts of the sheets with placeholder numbers.
+
+        The sheets are laid out in `groups` (default: two halves of about equal size).
+        """
         n = len(book.sheets)
         estimate, start = {}, 1
         for i, sheet in enumerate(book.sheets):
@@ -223,20 +358,17 @@ class Numberer:
         def placeholders(name: str) -> str | None:
             return "0" * digits[name] if name in digits else None  # no such id: no page printed
 
-        # Two halves of about equal size, the second on the worker.
-        sizes = [len(s) for s in book.sheets]
-        half = sum(sizes) / 2
-        cut = next((i for i in range(1, n) if sum(sizes[:i]) >= half), n)
-        groups = [list(range(cut)), list(range(cut, n))] if self.pool and cut < n else [list(range(n))]
-        future: Future | None = None
-        if len(groups) == 2:
-            assert self.pool is not None
-            future = self.pool.submit(layout, book.html(groups[1], placeholders), str(base))
-        lay(groups[0], layout(book.html(groups[0], placeholders), str(base)))
-        log.debug("handbook: first half of the sheets laid out")
-        if future is not None:
-            lay(groups[1], future.result())
+        if groups is None:
+            # Two halves of about equal size, one on the worker.
+            sizes = [len(s) for s in book.sheets]
+            half = sum(sizes) / 2
+            cut = next((i for i in range(1, n) if sum(sizes[:i]) >= half), n)
+            groups = [list(range(cut)), list(range(cut, n))] if self.pool and cut < n else [list(range(n))]
+        results = self._run([(layout, (book.html(g, placeholders), str(base))) for g in groups], "counted")
+        for g, result in zip(groups, results, strict=True):
+            lay(g, result)
         log.debug("handbook: all sheets laid out")
+        self.sheet_counts = count
         self.rounds["sheets"] = 1
         for _ in range(FIX_ROUNDS):
             first = [1]

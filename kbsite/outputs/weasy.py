@@ -44,6 +44,15 @@ def render(html: str, base: Path):
         ).render()
 
 
+def anchors(document) -> tuple[int, dict[str, int]]:
+    """A laid-out document's page count, and the page index where each id stands."""
+    found: dict[str, int] = {}
+    for i, page in enumerate(document.pages):
+        for name in page.anchors:
+            found.setdefault(name, i)
+    return len(document.pages), found
+
+
 def local_fetcher(root: Path):
     """A URL fetcher for data: URLs and files under `root`; it refuses everything else.
 

@@ -6,8 +6,10 @@ import functools
 import json
 import logging
 import re
+import time
 from pathlib import Path
 
+import jinja2
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
@@ -19,7 +21,8 @@ from ..content.errors import ContentErrors
 from ..content.languages import split_suffix
 from ..content.model import KnowledgeBase
 from ..content.view import view
-from ..outputs import epub, handbook, signing
+from ..outputs import epub, handbook, handbook_cache, signing
+from ..outputs.handbook import Handbook
 from ..outputs.names import download_name
 from ..safety import audit, images, policy, reproducible
 from ..safety.audit_pool import InlineAuditor, PageAuditor
@@ -42,6 +45,7 @@ class KbPlugin(BasePlugin[KbConfig]):
     serving = False
     split: parallel.Split | None = None
     lit: Page | None = None  # a navigation entry marked current for one page (on_page_context)
+    handbook: Handbook | None = None  # this build's, for the command line's summary
 
     def on_startup(self, *, command, dirty) -> None:
         self.serving = command == "serve"
@@ -209,14 +213,33 @@ class KbPlugin(BasePlugin[KbConfig]):
         )
 
     def _add_handbook(self, files: Files, config, articles: dict | None) -> None:
-        """Build the PDF now, before pages render: home and category pages show its size."""
-        loader = config.theme.get_env().loader
-        book = handbook.build(self.kb, config, loader, self.config.glossary_links, articles)
-        self.refused += book.refused  # reported after the audit, which says more
-        files.append(File.generated(config, book.path, content=book.pdf))
+        """Build the PDF now, before pages render: home and category pages show its size.
+
+        The preview never lays the book out (minutes at 300 articles, on every save): it
+        serves the cached handbook, or the newest one with a note that it is older than
+        the content, or none. `kbsite build` and `kbsite pdf` make it.
+        """
+        start = time.perf_counter()
+        if self.serving:
+            book = handbook_cache.preview(config, self.config.glossary_links)
+        else:
+            loader = config.theme.get_env().loader
+            try:
+                book = handbook_cache.build_or_reuse(
+                    self.kb, config, loader, self.config.glossary_links, articles
+                )
+                self.refused += book.refused  # reported after the audit, which says more
+            except jinja2.TemplateError as exc:
+                project = Path(config.config_file_path or config.docs_dir).parent
+                raise PluginError(handbook.template_error(exc, project)) from exc
+        self.handbook = book
+        log.info("kbsite: %s", handbook_cache.describe(book, time.perf_counter() - start))
+        if book is not None:
+            files.append(File.generated(config, book.path, content=book.pdf))
         for page in self.generated.values():
             if page.src_uri in (HOME, DOWNLOADS) or "category" in page.context:
                 page.context["handbook"] = book
+                page.context["handbook_preview"] = self.serving
 
     def _add_epub(self, files: Files, config, articles: dict | None) -> None:
         book = epub.build(self.kb, config, config.theme.get_env().loader, self.language, articles)

@@ -1,0 +1,160 @@
+"""The handbook in parts (kbsite.outputs.bookparts): the joined PDF reads as one layout of the
+whole book would: the same text on every page, bookmarks, links, destinations and metadata."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from test_handbook import check_contents_pages, check_titles_and_tables, pages_text
+from test_pagenumbers import mini_book
+
+from kbsite.content import load
+from kbsite.dev import synth
+from kbsite.outputs import bookparts, handbook
+from kbsite.outputs.pagenumbers import Numberer
+
+
+def structure(pdf: Path) -> dict:
+    """What a reader follows in a PDF: links, bookmarks, named destinations, metadata."""
+    reader = PdfReader(pdf)
+    dests = reader.named_destinations
+    links = []
+    for n, page in enumerate(reader.pages):
+        for annot in page.get("/Annots") or []:
+            a = annot.get_object()
+            rect = [round(float(x), 1) for x in a["/Rect"]]
+            if "/Dest" in a:
+                d = dests[str(a["/Dest"])]
+                target = (
+                    reader.get_destination_page_number(d),
+                    round(float(d.left), 1),
+                    round(float(d.top), 1),
+                )
+                links.append((n, str(a["/Dest"]), target, rect))
+            else:
+                links.append((n, str(a["/A"]["/URI"]), rect))
+    outline: list = []
+
+    def walk(items, depth: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, depth + 1)
+            else:
+                outline.append((depth, item.title, reader.get_destination_page_number(item)))
+
+    walk(reader.outline, 0)
+    return {
+        "links": links,
+        "outline": outline,
+        "dests": sorted((name, reader.get_destination_page_number(d)) for name, d in dests.items()),
+        "metadata": dict(reader.metadata or {}),
+        "lang": reader.trailer["/Root"].get("/Lang"),
+    }
+
+
+def write(html: str, content: Path, path: Path, **options) -> Numberer:
+    numberer = Numberer(**options)
+    try:
+        pdf, pages = handbook.render_pdf(html, content, numberer)
+    finally:
+        numberer.close()
+    path.write_bytes(pdf)
+    assert pages == len(PdfReader(path).pages)
+    return numberer
+
+
+def test_parts_are_cut_at_chapters_and_back_matter():
+    ids = ["cover", "contents", "chap-a", "art-1", "art-2", "chap-b", "art-3", "glossary", "tools"]
+    groups = bookparts.cut(ids, [10] * len(ids), part_bytes=20)
+    assert [ids[g[0]] for g in groups] == ["cover", "chap-a", "chap-b", "glossary"]
+    assert sum(groups, []) == list(range(len(ids)))
+    # Never fewer than two parts; never a part that starts inside a chapter.
+    two = bookparts.cut(ids, [10] * len(ids), part_bytes=10_000)
+    assert len(two) == 2 and ids[two[1][0]] in ("chap-a", "chap-b", "glossary")
+
+
+def test_mini_in_parts_reads_as_one_layout_and_one_core_gives_the_same_bytes(
+    built_mini, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    html, content = mini_book(built_mini)
+    one = write(html, content, tmp_path / "one.pdf", workers=1)
+    assert "parts" not in one.rounds
+    two = write(html, content, tmp_path / "parts.pdf", workers=2, parts=True)
+    assert two.rounds["parts laid out"] >= 2 and "final" not in two.rounds, two.rounds
+    write(html, content, tmp_path / "parts-one-core.pdf", workers=1, parts=True)
+    assert (tmp_path / "parts-one-core.pdf").read_bytes() == (tmp_path / "parts.pdf").read_bytes()
+    assert pages_text(tmp_path / "parts.pdf") == pages_text(tmp_path / "one.pdf")
+    assert structure(tmp_path / "parts.pdf") == structure(tmp_path / "one.pdf")
+
+
+def test_parts_that_lay_out_otherwise_than_their_sheets_are_laid_out_again(built_mini, monkeypatch, tmp_path):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    html, content = mini_book(built_mini)
+    real = bookparts.part_html
+
+    def larger(html: str, first_page: int) -> str:  # parts that no longer match their sheets
+        return real(html, first_page).replace("</head>", "<style>p { font-size: 30pt; }</style></head>", 1)
+
+    monkeypatch.setattr(bookparts, "part_html", larger)
+    numberer = write(html, content, tmp_path / "moved.pdf", workers=1, parts=True)
+    assert numberer.rounds["parts"] == 2 and "final" not in numberer.rounds, numberer.rounds
+    kb = load.load(content, "Mini KB")
+    check_contents_pages(tmp_path / "moved.pdf", kb)  # the numbers are those of the larger parts
+    # Parts that never settle: the whole book is laid out in one piece, with the sheets' numbers.
+    monkeypatch.setattr(bookparts, "settled", lambda *args: False)
+    numberer = write(html, content, tmp_path / "whole.pdf", workers=1, parts=True)
+    assert numberer.rounds["final"] == 1, numberer.rounds
+    assert pages_text(tmp_path / "whole.pdf") == pages_text(
+        built_mini / "site/downloads/mini-kb-handbook.pdf"
+    )
+
+
+def test_last_numbers_and_stored_parts_spare_the_work(built_mini, monkeypatch, tmp_path):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    html, content = mini_book(built_mini)
+    store = bookparts.PartStore(tmp_path / "parts", "salt")
+    cold = write(html, content, tmp_path / "cold.pdf", workers=1, parts=True, store=store)
+    assert cold.rounds["sheets"] == 1 and cold.numbers
+    stored = sorted(p.name for p in (tmp_path / "parts").iterdir())
+    assert len(stored) == 2 * cold.rounds["parts laid out"]
+    # The same book again, from the last numbers: no sheet counted, no part laid out.
+    warm = write(html, content, tmp_path / "warm.pdf", workers=1, parts=True, guess=cold.numbers, store=store)
+    assert warm.rounds == {"parts": 1, "parts laid out": 0}, warm.rounds
+    assert (tmp_path / "warm.pdf").read_bytes() == (tmp_path / "cold.pdf").read_bytes()
+    # A wrong guess (every page one further on) settles in the parts, to the same bytes.
+    wrong = {name: n + 1 for name, n in cold.numbers.items()}
+    other = bookparts.PartStore(None, "salt")
+    moved = write(html, content, tmp_path / "moved.pdf", workers=1, parts=True, guess=wrong, store=other)
+    assert moved.rounds["parts"] == 2 and "sheets" not in moved.rounds, moved.rounds
+    assert (tmp_path / "moved.pdf").read_bytes() == (tmp_path / "cold.pdf").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def synthetic_book(tmp_path_factory):
+    """A 100-article synthetic knowledge base's book HTML, its content folder and model."""
+    root = synth.write_kb(tmp_path_factory.mktemp("synth") / "kb", 100)
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
+    html, content = mini_book(root)
+    return html, content, load.load(content, "Synthetic KB")
+
+
+def test_hundred_articles_in_parts_keep_pages_bookmarks_and_links(synthetic_book, tmp_path):
+    html, content, kb = synthetic_book
+    parts = write(html, content, tmp_path / "parts.pdf", workers=2, parts=True)
+    assert parts.rounds["parts laid out"] >= 2 and "final" not in parts.rounds, parts.rounds
+    # The existing checks: every title and table header; contents entries on their pages.
+    check_titles_and_tables(tmp_path / "parts.pdf", kb)
+    check_contents_pages(tmp_path / "parts.pdf", kb)
+    # And the same book as one layout of the whole: text page by page, links, bookmarks.
+    write(html, content, tmp_path / "one.pdf", workers=1)
+    assert pages_text(tmp_path / "parts.pdf") == pages_text(tmp_path / "one.pdf")
+    joined, one = structure(tmp_path / "parts.pdf"), structure(tmp_path / "one.pdf")
+    assert len(joined["links"]) > 1000 and len(joined["outline"]) > 300
+    assert {depth for depth, _, _ in joined["outline"]} == {0, 1, 2}  # chapter -> article -> section
+    assert joined == one
+    # Fonts are subset per part: the joined file stays within 15% of one layout's.
+    assert (tmp_path / "parts.pdf").stat().st_size < 1.15 * (tmp_path / "one.pdf").stat().st_size
