@@ -153,7 +153,10 @@ def build_site(config_file: str) -> Path:
     except (MkDocsException, SystemExit) as exc:
         # MkDocs names the page of a broken link but not its line: `check` does, so ask it.
         # (The audit has named its findings' lines already.)
-        errors = _lint(config_file, audited=False)
+        try:
+            errors = _lint(config_file, audited=False)
+        except Exception:  # lint only adds lines; the build's own error says what failed
+            errors = []
         found = ContentErrors(errors).format() + "\n" if errors else ""
         _fail(f"{found}Build failed: {exc}\nThe previous {site.name}/ was left untouched.")
     for folder, book in books:

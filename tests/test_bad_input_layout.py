@@ -59,6 +59,9 @@ def test_pdf_breaks_a_long_url_without_hyphens(long_url_site):
 def test_very_long_title_is_cut_in_the_running_header(site):
     title = " ".join(["Anonymity"] + ["and privacy for careful readers"] * 10)[:300]
     edit(site, VPN, "title: Tor vs VPN", f"title: {title}")
+    # Long enough to go on past its first page: an article's opening page has no running header.
+    with (site / VPN).open("a", encoding="utf-8") as f:
+        f.write(("\n\n" + "Plain words that fill the page for this test. " * 30) * 10 + "\n")
     result = run_kbsite("pdf", cwd=site)
     assert result.returncode == 0, result.stderr
     pages = int(

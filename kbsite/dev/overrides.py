@@ -24,6 +24,8 @@ COMPARED = {
     "main.html": ("9.8.2", "9948b55a7bc979c3"),
     "partials/header.html": ("9.8.2", "8cf3fb15bcf969ff"),
     "partials/nav.html": ("9.8.2", "af33f6e032f632eb"),
+    "partials/nav-item.html": ("9.8.2", "89895208f22d68ce"),
+    "partials/footer.html": ("9.8.2", "50c2a75f013b7b03"),
     # Material's inline scripts, moved into files for the pages' Content-Security-Policy
     # (assets/javascripts/kbsite/<name>.js holds each one's code).
     "partials/javascripts/announce.html": ("9.8.2", "fbc798036968edbf"),

@@ -219,6 +219,8 @@ class HandbookRenderer(Renderer):
         for a in self.kb.articles:
             try:
                 html[a.slug] = self.article_html(md, a)
+            except jinja2.TemplateError:
+                raise  # the template's own file and line say more (template_error)
             except Exception as exc:  # a Markdown extension's error: say which article, stop the build
                 raise PluginError(f"Error rendering '{a.src_uri}' for the handbook and EPUB: {exc}") from exc
         return html

@@ -83,8 +83,14 @@ def _config_part(config, glossary_links: bool) -> str:
             "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "").strip(),
         },
         sort_keys=True,
-        default=repr,
+        default=_stable,
     )
+
+
+def _stable(value) -> str:
+    """A config value as the same text in every process (a function's repr holds its address)."""
+    name = getattr(value, "__qualname__", None)
+    return f"{getattr(value, '__module__', '')}.{name}" if name else repr(value)
 
 
 def digest(config, glossary_links: bool = True, articles: bool = True) -> str:

@@ -152,11 +152,15 @@ class KbPlugin(BasePlugin[KbConfig]):
         epub_on = self.config.epub and not self.serving  # a slow output: not in the preview's rebuilds
         loader = config.theme.get_env().loader
         # Both books print the articles the same way: render them once.
-        articles = (
-            handbook.config_articles(self.kb, config, loader, self.config.glossary_links, self.refused)
-            if self.config.handbook and epub_on
-            else None
-        )
+        try:
+            articles = (
+                handbook.config_articles(self.kb, config, loader, self.config.glossary_links, self.refused)
+                if self.config.handbook and epub_on
+                else None
+            )
+        except jinja2.TemplateError as exc:
+            project = Path(config.config_file_path or config.docs_dir).parent
+            raise PluginError(handbook.template_error(exc, project)) from exc
         if self.config.handbook:
             self._add_handbook(files, config, articles)
         if epub_on:
