@@ -24,6 +24,7 @@ from .model import (
     ToolCitation,
     resolve_related,
     slugify,
+    sort_articles,
     sort_key,
     unencrypted,
 )
@@ -644,7 +645,6 @@ def _load(content: Path, site_name: str, languages: tuple[Language, ...], files:
                 )
     if errors:
         raise ContentErrors(errors)
-    order = {c.id: i for i, c in enumerate(kb.categories)}
-    kb.articles.sort(key=lambda a: (order[a.category.id], sort_key(a.sort_title), a.slug))
+    sort_articles(kb)
     resolve_related(kb)
     return kb

@@ -227,6 +227,12 @@ def sort_key(title: str) -> str:
     return re.sub(r"^[\W_]+", "", title.casefold()).translate(_PERSIAN_KEY)
 
 
+def sort_articles(kb: KnowledgeBase) -> None:
+    """Category order, then title (by its reading where given), then slug."""
+    order = {c.id: i for i, c in enumerate(kb.categories)}
+    kb.articles.sort(key=lambda a: (order[a.category.id], sort_key(a.sort_title), a.slug))
+
+
 def initial(title: str) -> str:
     """The letter an A–Z index files `title` under."""
     return (re.sub(r"^[\W_]+", "", title)[:1] or "#").upper()

@@ -21,6 +21,7 @@ from .model import (
     Tool,
     ToolCitation,
     resolve_related,
+    sort_articles,
     sort_key,
 )
 
@@ -39,8 +40,6 @@ def view(kb: KnowledgeBase, lang: str) -> KnowledgeBase:
     kinds = {k.id: _kind(k, words("table_kinds", k.id)) for k in kb.table_kinds.values()}
     translated = kb.translations.get(lang, {})
     articles = [_article(translated.get(a.src_uri, a), categories, tools, kinds) for a in kb.articles]
-    order = {c.id: i for i, c in enumerate(kb.categories)}
-    articles.sort(key=lambda a: (order[a.category.id], sort_key(a.sort_title), a.slug))
     out = dataclasses.replace(
         kb,
         categories=[categories[c.id] for c in kb.categories],
@@ -52,6 +51,7 @@ def view(kb: KnowledgeBase, lang: str) -> KnowledgeBase:
         articles=articles,
         lang=lang,
     )
+    sort_articles(out)  # by the translated titles
     resolve_related(out)
     return out
 

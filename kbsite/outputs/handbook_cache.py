@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import ctypes.util
 import dataclasses
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -110,6 +111,15 @@ def digest(config, glossary_links: bool = True, articles: bool = True) -> str:
         {f"{d.metadata['Name'].lower()}=={d.version}" for d in importlib.metadata.distributions()}
     )
     h.update("\0dists\0".join(versions).encode())
+    h.update(_fonts_digest())
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _fonts_digest() -> bytes:
+    """The fonts' part of the key, read once per process (each language's book and the
+    parts' store ask for a key: fc-list and the DejaVu files do not change meanwhile)."""
+    h = hashlib.sha256()
     # Other scripts fall back to any installed font (Noto CJK for Japanese): their list counts too.
     if shutil.which("fc-list"):
         listed = subprocess.run(["fc-list", "--format", "%{file}\n"], capture_output=True, text=True).stdout
@@ -121,7 +131,7 @@ def digest(config, glossary_links: bool = True, articles: bool = True) -> str:
         h.update(hashlib.sha256(Path(font).read_bytes()).digest())
     # WeasyPrint subsets fonts with HarfBuzz when it can, else with fontTools: other bytes.
     h.update(f"\0hb-subset {bool(ctypes.util.find_library('harfbuzz-subset'))}".encode())
-    return h.hexdigest()
+    return h.digest()
 
 
 class HandbookCache:
