@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
+import pickle
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -58,6 +62,29 @@ def copy_site(tmp_path: Path, name: str = "mini") -> Path:
     return dest
 
 
+T = TypeVar("T")
+
+
+def once_per_run(tmp_path_factory, name: str, make: Callable[[Path], T]) -> T:
+    """`make(folder)` run once per test run, its result shared by every pytest-xdist worker
+    (scripts/test runs one per core): the first worker to ask builds under a lock while the
+    others wait, then all read the same pickled result. Without xdist, a plain session fixture.
+    A failed `make` leaves no result, so the next worker tries again and fails the same way."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, shared by its workers (popen-gw0, popen-gw1...)
+    folder, result = base / f"once-{name}", base / f"once-{name}.pickle"
+    with open(base / f"once-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if result.exists():
+            return pickle.loads(result.read_bytes())
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        value = make(folder)
+        result.write_bytes(pickle.dumps(value))
+        return value
+
+
 @pytest.fixture
 def mini(tmp_path: Path) -> Path:
     return copy_site(tmp_path, "mini")
@@ -65,20 +92,21 @@ def mini(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def built_mini(tmp_path_factory) -> Path:
-    """The mini fixture built once per session; returns its root. Copy it before changing it."""
-    root = copy_site(tmp_path_factory.mktemp("built-mini"), "mini")
-    result = run_kbsite("build", cwd=root)
-    assert result.returncode == 0, result.stderr
-    return root
+    """The mini fixture built once per run; returns its root. Copy it before changing it."""
+    return once_per_run(tmp_path_factory, "built-mini", lambda folder: _built(folder, "mini"))
 
 
 @pytest.fixture(scope="session")
 def starter_site(tmp_path_factory) -> Path:
-    """The shipped starter content, built once per test session; returns site/."""
-    root = copy_site(tmp_path_factory.mktemp("starter"), "starter")
+    """The shipped starter content, built once per run; returns site/. Read it, never change it."""
+    return once_per_run(tmp_path_factory, "starter", lambda folder: _built(folder, "starter")) / "site"
+
+
+def _built(folder: Path, name: str) -> Path:
+    root = copy_site(folder, name)
     result = run_kbsite("build", cwd=root)
     assert result.returncode == 0, result.stderr
-    return root / "site"
+    return root
 
 
 # Real browsers, one of each per session, for every browser test (see tests/browsers.py).

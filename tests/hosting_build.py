@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import once_per_run
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,7 +108,10 @@ class Built:
 
 @pytest.fixture(scope="session")
 def canary_build(tmp_path_factory) -> Built:
-    base = tmp_path_factory.mktemp("kbcanary-buildpath")
+    return once_per_run(tmp_path_factory, "kbcanary-buildpath", _canary_build)
+
+
+def _canary_build(base: Path) -> Built:
     root = make_source(base)
     home = base / "kbcanary-home"
     host = CANARY_HOST if can_set_hostname() else None
@@ -121,7 +125,11 @@ def canary_build(tmp_path_factory) -> Built:
 
 @pytest.fixture(scope="session")
 def second_build(tmp_path_factory) -> Built:
-    base = tmp_path_factory.mktemp("elsewhere") / "deeper" / "folder"
+    return once_per_run(tmp_path_factory, "elsewhere", _second_build)
+
+
+def _second_build(folder: Path) -> Built:
+    base = folder / "deeper" / "folder"
     base.mkdir(parents=True)
     root = make_source(base)
     home = base / "another-home"
