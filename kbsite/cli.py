@@ -285,21 +285,41 @@ def serve(config_file: str, port: int, livereload: bool) -> None:
     "--listen", default=None, help="unix:/path or 127.0.0.1:PORT (default unix:/run/kbsite/nginx.sock)."
 )
 @click.option("--mount", default="/", show_default=True, help="URL path the site lives under.")
+@click.option(
+    "--onion-address",
+    default="",
+    metavar="ADDRESS.onion",
+    help="Add a clearnet HTTPS server block that sends Onion-Location to this v3 address.",
+)
+@click.option("--server-name", default=None, help="The clearnet mirror's host name (with --onion-address).")
 @click.option("--torrc", "what", flag_value="torrc", help="Print the torrc example instead.")
 @click.option("--nginx", "what", flag_value="nginx", default=True, help="Print the nginx server block.")
-def deploy_config(root: str | None, listen: str | None, mount: str, what: str) -> None:
+def deploy_config(
+    root: str | None, listen: str | None, mount: str, onion_address: str, server_name: str | None, what: str
+) -> None:
     """Print the nginx server block (or torrc) for hosting as an onion service."""
     from .outputs import deploy
 
     listen = listen or deploy.DEFAULT_LISTEN
+    if onion_address:
+        try:
+            deploy.onion_host(onion_address)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--onion-address'") from exc
     try:
         text = (
-            deploy.torrc(listen)
+            deploy.torrc(listen, pow_=deploy.pow_support())
             if what == "torrc"
-            else deploy.nginx_conf(root or deploy.DEFAULT_ROOT, listen, mount)
+            else deploy.nginx_conf(
+                root or deploy.DEFAULT_ROOT,
+                listen,
+                mount,
+                onion_address,
+                server_name or deploy.DEFAULT_SERVER_NAME,
+            )
         )
     except ValueError as exc:
-        _fail(f"--listen: {exc}", 2)
+        _fail(f"{'--server-name' if 'server-name' in str(exc) else '--listen'}: {exc}", 2)
     click.echo(text, nl=False)
 
 
