@@ -37,6 +37,7 @@ TITLE_MAX, DESCRIPTION_MAX = 30, 80
 ILLUSTRATION = "kbsite-zim-illustration-48.png"  # written into the packed copy only
 # The downloads page's place for a ZIM's size (kb/downloads.html), filled once the ZIM exists.
 SIZE_SPAN = re.compile(r'(<span class="kb-muted kb-zim-size" data-zim="([^"]+)">)[^<]*(</span>)')
+PAGE_LANG = re.compile(r'<html lang="([^"]+)"')
 LANGUAGE_BAR = re.compile(r'<nav class="kb-languages"[^>]*>.*?</nav>\n?', re.S)
 LINK = re.compile(r' ?<a\b[^>]*?\bhref="([^"#?:]*)[^"]*"[^>]*>.*?</a>', re.S)
 # ISO 639-1 (what mkdocs.yml's theme.language holds) to ISO 639-3 (what Kiwix wants).
@@ -181,13 +182,16 @@ def illustration(site: Path, favicon: str) -> bytes:
 
 
 def show_sizes(html: str, sizes: dict[str, int]) -> str:
-    """The downloads page with each ZIM's size filled in where it is in `sizes`, else blank."""
-    return SIZE_SPAN.sub(
-        lambda m: (
-            m.group(1) + (f"— {size_mb(sizes[m.group(2)])} MB" if m.group(2) in sizes else "") + m.group(3)
-        ),
-        html,
-    )
+    """The downloads page with each ZIM's size filled in where it is in `sizes`, else blank;
+    "MB" in the page's own language (its <html lang>)."""
+    found = PAGE_LANG.search(html)
+    unit = translations(found.group(1) if found else "").gettext("%(size)s MB")
+
+    def size(m: re.Match) -> str:
+        shown = "— " + unit % {"size": size_mb(sizes[m.group(2)])} if m.group(2) in sizes else ""
+        return m.group(1) + shown + m.group(3)
+
+    return SIZE_SPAN.sub(size, html)
 
 
 def fill_sizes(site: Path, sizes: dict[str, int]) -> None:
