@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -285,21 +286,41 @@ def serve(config_file: str, port: int, livereload: bool) -> None:
     "--listen", default=None, help="unix:/path or 127.0.0.1:PORT (default unix:/run/kbsite/nginx.sock)."
 )
 @click.option("--mount", default="/", show_default=True, help="URL path the site lives under.")
+@click.option(
+    "--onion-address",
+    default="",
+    metavar="ADDRESS.onion",
+    help="Add a clearnet HTTPS server block that sends Onion-Location to this v3 address.",
+)
+@click.option("--server-name", default=None, help="The clearnet mirror's host name (with --onion-address).")
 @click.option("--torrc", "what", flag_value="torrc", help="Print the torrc example instead.")
 @click.option("--nginx", "what", flag_value="nginx", default=True, help="Print the nginx server block.")
-def deploy_config(root: str | None, listen: str | None, mount: str, what: str) -> None:
+def deploy_config(
+    root: str | None, listen: str | None, mount: str, onion_address: str, server_name: str | None, what: str
+) -> None:
     """Print the nginx server block (or torrc) for hosting as an onion service."""
     from .outputs import deploy
 
     listen = listen or deploy.DEFAULT_LISTEN
+    if onion_address:
+        try:
+            deploy.onion_host(onion_address)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--onion-address'") from exc
     try:
         text = (
-            deploy.torrc(listen)
+            deploy.torrc(listen, pow_=deploy.pow_support())
             if what == "torrc"
-            else deploy.nginx_conf(root or deploy.DEFAULT_ROOT, listen, mount)
+            else deploy.nginx_conf(
+                root or deploy.DEFAULT_ROOT,
+                listen,
+                mount,
+                onion_address,
+                server_name or deploy.DEFAULT_SERVER_NAME,
+            )
         )
     except ValueError as exc:
-        _fail(f"--listen: {exc}", 2)
+        _fail(f"{'--server-name' if 'server-name' in str(exc) else '--listen'}: {exc}", 2)
     click.echo(text, nl=False)
 
 
@@ -347,18 +368,33 @@ def epub(config_file: str) -> None:
 
 
 def _zim_step(cfg, config_file: str):
-    """Check the ZIM's metadata and tools now; return what writes it from a built site."""
+    """Check every language's ZIM metadata and the tools now; return what writes the ZIMs
+    (one per language) from a built site and fills their sizes into its downloads pages."""
+    from mkdocs.exceptions import PluginError
+
     from .outputs import zim
+    from .site.config import declared_languages
 
-    language = _language(cfg)
-    meta = _checked(lambda: zim.metadata(cfg, language, os.path.basename(config_file)))
+    try:
+        languages = [lang.code for lang in declared_languages(cfg)]
+    except PluginError:  # a language Babel cannot name: the build says so; the ZIM's checks come first
+        languages = [_language(cfg)]
+    metas = _checked(lambda: zim.metadata_per_language(cfg, languages, os.path.basename(config_file)))
     _checked(zim.check_program)
+    favicon = cfg.theme.get("favicon") or "assets/images/favicon.png"
 
-    def write(site: Path, out_dir: Path) -> Path:
-        icon = _checked(
-            lambda: zim.illustration(site, cfg.theme.get("favicon") or "assets/images/favicon.png")
-        )
-        return _checked(lambda: zim.write_zim(site, out_dir / zim.zim_name(cfg, language), meta, icon))
+    def write(site: Path, out_dir: Path) -> list[Path]:
+        written = []
+        for i, language in enumerate(languages):
+            # The original is the site's root, less the translations; a translation its folder.
+            folder, skip = (site, tuple(languages[1:])) if i == 0 else (site / language, ())
+            icon = _checked(functools.partial(zim.illustration, folder, favicon))
+            out = out_dir / zim.zim_name(cfg, language)
+            written.append(
+                _checked(functools.partial(zim.write_zim, folder, out, metas[language], icon, skip))
+            )
+        zim.fill_sizes(site, {p.name: p.stat().st_size for p in written})
+        return written
 
     return write
 
@@ -367,14 +403,14 @@ def _zim_step(cfg, config_file: str):
 @config_option
 @click.option("--no-build", is_flag=True, help="Pack the existing site/ instead of building first.")
 def zim(config_file: str, no_build: bool) -> None:
-    """Build, then pack the site into dist/<site>-<lang>.zim for Kiwix (needs zim-tools)."""
+    """Build, then pack each language into dist/<site>-<lang>.zim for Kiwix (needs zim-tools)."""
     cfg = _config(config_file)
     write = _zim_step(cfg, config_file)
     site = Path(cfg.site_dir) if no_build else build_site(config_file)
     if not (site / "index.html").is_file():
         _fail(f"{site.name}/index.html is missing: run `kbsite build` first (or drop --no-build).")
-    out = write(site, Path(cfg.config_file_path).parent / "dist")
-    click.echo(f"Wrote {_shown(out)} ({out.stat().st_size // 1024} KiB).")
+    for out in write(site, Path(cfg.config_file_path).parent / "dist"):
+        click.echo(f"Wrote {_shown(out)} ({out.stat().st_size // 1024} KiB).")
 
 
 @main.command()
@@ -414,8 +450,8 @@ def bundle(
     dist = Path(cfg.config_file_path).parent / "dist"
     extra = {}
     if write_zim:
-        zim_path = write_zim(site, dist)
-        extra[zim_path.name] = zim_path.read_bytes()
+        for zim_path in write_zim(site, dist):
+            extra[zim_path.name] = zim_path.read_bytes()
     signers = []
     if fingerprint:
         signers.append(lambda sums: {"SHA256SUMS.asc": signing.gpg_sign(sums, fingerprint)})

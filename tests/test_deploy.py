@@ -236,10 +236,10 @@ def test_shipped_unix_socket_listener(canary_build, tmp_path):
         server.stop()
 
 
-def _torrc_in(tmp_path: Path) -> Path:
+def _torrc_in(tmp_path: Path, source: Path = DEPLOY / "torrc") -> Path:
     hs = tmp_path / "hs"
     hs.mkdir(mode=0o700)
-    text = (DEPLOY / "torrc").read_text(encoding="utf-8")
+    text = source.read_text(encoding="utf-8")
     text = text.replace(deploy.DEFAULT_HS_DIR, f"{hs}/").replace(
         "unix:/run/kbsite/nginx.sock", f"unix:{tmp_path}/nginx.sock"
     )
@@ -259,3 +259,86 @@ def test_tor_accepts_the_shipped_torrc(tmp_path):
         torrc.read_text().replace("HiddenServicePort 80 unix:", "HiddenServicePort 80 nonsense:")
     )
     assert subprocess.run(["tor", "--verify-config", "-f", str(torrc)], capture_output=True).returncode != 0
+
+
+# A valid v3 address (an ed25519 key of bytes 0..31), and the same with one letter changed.
+ONION = "aaaqeayeaudaocajbifqydiob4ibceqtcqkrmfyydenbwha5dyp3kead.onion"
+
+
+def test_generated_torrc_turns_the_pow_defence_on_and_tor_accepts_it(tmp_path):
+    from conftest import run_kbsite
+
+    done = run_kbsite("deploy-config", "--torrc", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    options = subprocess.run(["tor", "--list-torrc-options"], capture_output=True, text=True).stdout.split()
+    on = "HiddenServicePoWDefensesEnabled" in options  # the tor installed here decides
+    assert ("\nHiddenServicePoWDefensesEnabled 1\n" in done.stdout) == on
+    assert ("\n# HiddenServicePoWDefensesEnabled 1\n" in done.stdout) == (not on)
+    assert "# On: tor 0.4." in done.stdout if on else "# Off: " in done.stdout
+    for text in (done.stdout, deploy.torrc(pow_=(False, "not offered"))):
+        (tmp_path / "generated").write_text(text, encoding="utf-8")
+        torrc = _torrc_in(tmp_path, tmp_path / "generated")
+        result = subprocess.run(["tor", "--verify-config", "-f", str(torrc)], capture_output=True, text=True)
+        assert result.returncode == 0 and "Configuration was valid" in result.stdout, result.stdout
+        shutil.rmtree(tmp_path / "hs")
+
+
+def test_onion_location_on_the_clearnet_block_only(canary_build, tmp_path):
+    import ssl
+
+    from conftest import run_kbsite
+
+    done = run_kbsite("deploy-config", "--onion-address", ONION, "--server-name", "localhost", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    onion_block, clearnet_block = done.stdout.split("\nserver {")[1:]
+    assert "Onion-Location" not in onion_block.split("\n}")[0].replace("No Onion-Location here", "")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-subj", "/CN=localhost", "-days", "1", "-keyout", str(tmp_path / "key.pem"),
+         "-out", str(tmp_path / "cert.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    tls_port = _free_port()
+    conf = (
+        done.stdout.replace("root /srv/kbsite/current;", f"root {canary_build.site};")
+        .replace("listen 443 ssl;", f"listen 127.0.0.1:{tls_port} ssl;")
+        .replace("    listen [::]:443 ssl;\n", "")
+        .replace("/etc/letsencrypt/live/localhost/fullchain.pem", str(tmp_path / "cert.pem"))
+        .replace("/etc/letsencrypt/live/localhost/privkey.pem", str(tmp_path / "key.pem"))
+    )
+    server = Nginx(tmp_path / "run", conf)
+    try:
+        status, headers, _ = server.get("/network/index.html?q=1")  # the onion block
+        assert status == 200 and headers.get("Onion-Location") is None
+        _assert_headers(headers, "onion block")
+        context = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+        for path in ("/network/index.html?q=1", "/no/such/page.html"):
+            try:
+                with urllib.request.urlopen(f"https://localhost:{tls_port}{path}", context=context) as r:
+                    status, headers, body = r.status, r.headers, r.read()
+            except urllib.error.HTTPError as e:
+                status, headers, body = e.code, e.headers, e.read()
+            assert status == (200 if "network" in path else 404), path
+            assert headers.get("Onion-Location") == f"http://{ONION}{path}", path
+            assert headers.get("Strict-Transport-Security") == "max-age=63072000"
+            _assert_headers(headers, "clearnet block")
+        assert body == (canary_build.site / "404.html").read_bytes()
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    "address, why",
+    [
+        (ONION.replace("aaaq", "aaqa", 1), "fails the v3 address checksum"),
+        ("expyuzz4wqqyqhjn.onion", "is not 56 base32 characters (a-z, 2-7) before .onion (it has 16)"),
+        (ONION.upper(), "is not in lower case"),
+    ],
+)
+def test_an_onion_address_that_is_not_v3_is_refused(tmp_path, address, why):
+    from conftest import run_kbsite
+
+    done = run_kbsite("deploy-config", "--onion-address", address, cwd=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert f"Invalid value for '--onion-address': '{address}' {why}" in done.stderr
+    assert "56 characters a-z and 2-7, then .onion" in done.stderr

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ import jinja2
 from mkdocs.utils import get_build_datetime
 
 from ..content.model import KnowledgeBase, slugify
+from .zim import show_sizes
 
 # Not under templates/: MkDocs would copy these into every site as theme files.
 TEMPLATES = Path(__file__).parent.parent / "usb"
@@ -63,6 +65,12 @@ def bundle_files(
         if p.is_file()
     }
     files.update(extra or {})
+    # The downloads pages give the size of each ZIM this bundle carries, and of no other.
+    zims = {name: len(data) for name, data in files.items() if name.endswith(".zim")}
+    for name in [
+        n for n in files if n == "site/downloads.html" or re.fullmatch(r"site/[^/]+/downloads\.html", n)
+    ]:
+        files[name] = show_sizes(files[name].decode(), zims).encode()
     trust = trust or Trust()
     handbooks = sorted(name for name in files if name.startswith("site/downloads/") and name.endswith(".pdf"))
     books = sorted(name for name in files if name.startswith("site/downloads/") and name.endswith(".epub"))

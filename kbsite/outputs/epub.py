@@ -33,7 +33,7 @@ from markupsafe import Markup
 from ..content.model import KnowledgeBase
 from ..safety import images
 from .handbook import HandbookRenderer, edition
-from .names import download_name
+from .names import download_name, size_mb
 from .signing import printed_fingerprint
 from .xhtml import to_xhtml
 
@@ -58,8 +58,7 @@ class Epub:
 
     @property
     def size_mb(self) -> str:
-        mb = len(self.data) / 1_000_000
-        return f"{mb:.1f}" if mb >= 1 else f"{max(mb, 0.01):.2f}"
+        return size_mb(len(self.data))
 
 
 @dataclass

@@ -30,6 +30,7 @@ from ..site.markdown_ext import EXTERNAL_RE, KbExtension
 from ..site.pages import GLOSSARY, TOOLS
 from ..site.render import Renderer
 from .bookparts import PartStore
+from .names import size_mb
 from .pagenumbers import PARALLEL_MIN_ARTICLES, PARTS_MIN_ARTICLES, Numberer
 from .signing import printed_fingerprint
 
@@ -50,8 +51,7 @@ class Handbook:
 
     @property
     def size_mb(self) -> str:
-        mb = len(self.pdf) / 1_000_000
-        return f"{mb:.1f}" if mb >= 1 else f"{max(mb, 0.01):.2f}"
+        return size_mb(len(self.pdf))
 
 
 def handbook_path(site_name: str, lang: str = "") -> str:

@@ -7,11 +7,19 @@ external-link notices); it builds the full-text index; and the same Debian packa
 zimcheck, which the tests run. What it cannot do is reproducible bytes: it writes a random
 UUID and today's date as `Date`, so two ZIMs of the same site differ in those (and in what
 depends on them); their pages are the same bytes.
+
+One ZIM per language, each from that language's build (`site/` for the original without the
+translations' folders, `site/<lang>/` for a translation), without the language bar: the other
+languages are other ZIMs. A downloads page cannot hold the size of a ZIM that contains it, so
+the ZIM's copy of the page shows no ZIM size, and once the ZIM is written its size is filled in
+the site's page (`show_sizes`; the bundle does the same with the ZIMs it carries).
 """
 
 from __future__ import annotations
 
 import io
+import posixpath
+import re
 import shutil
 import subprocess
 import tempfile
@@ -22,10 +30,16 @@ from PIL import Image
 
 from ..content.errors import ContentError, ContentErrors
 from ..content.model import slugify
-from .names import download_name
+from ..site.i18n import translations
+from .names import download_name, size_mb
 
 TITLE_MAX, DESCRIPTION_MAX = 30, 80
 ILLUSTRATION = "kbsite-zim-illustration-48.png"  # written into the packed copy only
+# The downloads page's place for a ZIM's size (kb/downloads.html), filled once the ZIM exists.
+SIZE_SPAN = re.compile(r'(<span class="kb-muted kb-zim-size" data-zim="([^"]+)">)[^<]*(</span>)')
+PAGE_LANG = re.compile(r'<html lang="([^"]+)"')
+LANGUAGE_BAR = re.compile(r'<nav class="kb-languages"[^>]*>.*?</nav>\n?', re.S)
+LINK = re.compile(r' ?<a\b[^>]*?\bhref="([^"#?:]*)[^"]*"[^>]*>.*?</a>', re.S)
 # ISO 639-1 (what mkdocs.yml's theme.language holds) to ISO 639-3 (what Kiwix wants).
 ISO_639_3 = {
     "ar": "ara", "bg": "bul", "bn": "ben", "ca": "cat", "cs": "ces", "da": "dan", "de": "deu",
@@ -52,32 +66,53 @@ def _problem(config_file: str, field: str, message: str, hint: str) -> ContentEr
     return ContentError(config_file, message, hint, field=field)
 
 
-def metadata(config, language: str, config_file: str = "mkdocs.yml") -> ZimMeta:
-    """The mandatory metadata from mkdocs.yml, every problem reported at once."""
+def _option(options, key: str, language: str, original: bool) -> tuple[str, str]:
+    """A ZIM option given as text (the original language) or per language; and its field."""
+    value = options.get(key)
+    if isinstance(value, dict):
+        return str(value.get(language) or ""), f"plugins.kbsite.{key}.{language}"
+    return (value or "") if original else "", f"plugins.kbsite.{key}"
+
+
+def metadata(config, language: str, config_file: str = "mkdocs.yml", original: bool = True) -> ZimMeta:
+    """The mandatory metadata from mkdocs.yml, every problem reported at once.
+
+    A translation's title and description come from `zim_title`/`zim_description` given per
+    language (`{ja: ..., fa: ...}`), else the site's name and kbsite's own sentence, translated
+    by the language's catalog."""
     plugin = config.plugins.get("kbsite")
     options = plugin.config if plugin else {}
-    title = options.get("zim_title") or config.site_name or ""
-    description = options.get("zim_description") or config.site_description or ""
+    title, title_field = _option(options, "zim_title", language, original)
+    description, description_field = _option(options, "zim_description", language, original)
+    title_field = title_field if title else "site_name"
+    title = title or config.site_name or ""
+    if not description and not original:
+        description = translations(language).gettext(
+            "%(site)s, offline: every guide, with full-text search"
+        ) % {"site": title}
+        description_field = f"plugins.kbsite.zim_description.{language}"
+    elif not description:
+        description, description_field = config.site_description or "", "site_description"
     errors = []
     if not title or len(title) > TITLE_MAX:
-        field = "plugins.kbsite.zim_title" if options.get("zim_title") else "site_name"
         errors.append(
             _problem(
                 config_file,
-                field,
+                title_field,
                 f"the ZIM title {title!r} has {len(title)} characters; Kiwix allows 1 to {TITLE_MAX}",
-                f"shorten `site_name`, or add `zim_title: <1 to {TITLE_MAX} characters>` under `- kbsite:`",
+                f"shorten `site_name`, or add `zim_title: <1 to {TITLE_MAX} characters>` under `- kbsite:`"
+                + (f" (per language: `zim_title: {{{language}: ...}}`)" if not original else ""),
             )
         )
     if not description or len(description) > DESCRIPTION_MAX:
-        field = "plugins.kbsite.zim_description" if options.get("zim_description") else "site_description"
         errors.append(
             _problem(
                 config_file,
-                field,
+                description_field,
                 f"the ZIM description has {len(description)} characters; Kiwix allows 1 to {DESCRIPTION_MAX}",
                 f"give `site_description:`, or add `zim_description: <1 to {DESCRIPTION_MAX} characters>` "
-                "under `- kbsite:`",
+                "under `- kbsite:`"
+                + (f" (per language: `zim_description: {{{language}: ...}}`)" if not original else ""),
             )
         )
     iso3 = ISO_639_3.get(language.split("-")[0].lower(), language if language in ISO_639_3.values() else "")
@@ -85,7 +120,7 @@ def metadata(config, language: str, config_file: str = "mkdocs.yml") -> ZimMeta:
         errors.append(
             _problem(
                 config_file,
-                "theme.language",
+                "theme.language" if original else "plugins.kbsite.languages",
                 f"no ISO 639-3 code known for the language {language!r}",
                 "use a two-letter ISO 639-1 code (e.g. `en`, `fa`) or a three-letter ISO 639-3 code; "
                 "to add one, extend ISO_639_3 in kbsite/outputs/zim.py",
@@ -96,6 +131,19 @@ def metadata(config, language: str, config_file: str = "mkdocs.yml") -> ZimMeta:
     creator = config.site_author or config.site_name or title
     name = f"{slugify(config.site_name or title) or 'knowledge-base'}_{language}"
     return ZimMeta(name, title, description, iso3, creator, creator)
+
+
+def metadata_per_language(config, languages: list[str], config_file: str) -> dict[str, ZimMeta]:
+    """Each language's metadata (the original first), every problem of every language at once."""
+    metas, errors = {}, []
+    for i, language in enumerate(languages):
+        try:
+            metas[language] = metadata(config, language, config_file, original=i == 0)
+        except ContentErrors as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise ContentErrors(errors)
+    return metas
 
 
 def zim_name(config, language: str) -> str:
@@ -133,14 +181,67 @@ def illustration(site: Path, favicon: str) -> bytes:
     return out.getvalue()
 
 
-def write_zim(site: Path, out: Path, meta: ZimMeta, icon: bytes) -> Path:
-    """Pack `site` into `out` with zimwriterfs; nothing is written at `out` on failure."""
+def show_sizes(html: str, sizes: dict[str, int]) -> str:
+    """The downloads page with each ZIM's size filled in where it is in `sizes`, else blank;
+    "MB" in the page's own language (its <html lang>)."""
+    found = PAGE_LANG.search(html)
+    unit = translations(found.group(1) if found else "").gettext("%(size)s MB")
+
+    def size(m: re.Match) -> str:
+        shown = "— " + unit % {"size": size_mb(sizes[m.group(2)])} if m.group(2) in sizes else ""
+        return m.group(1) + shown + m.group(3)
+
+    return SIZE_SPAN.sub(size, html)
+
+
+def fill_sizes(site: Path, sizes: dict[str, int]) -> None:
+    """Write the ZIMs' sizes into the built site's downloads pages (each replaced whole)."""
+    for page in sorted(site.glob("downloads.html")) + sorted(site.glob("*/downloads.html")):
+        text = page.read_text(encoding="utf-8")
+        filled = show_sizes(text, sizes)
+        if filled != text:
+            tmp = page.with_name(page.name + ".new")
+            tmp.write_text(filled, encoding="utf-8")
+            tmp.replace(page)
+
+
+def _packed_copy(site: Path, copy: Path, skip: tuple[str, ...]) -> None:
+    """The site as the ZIM holds it: this language only, no links to others, no ZIM sizes."""
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        # Not other ZIMs, nor what only a web server uses: the sitemap (absolute URLs) and
+        # 404.html (links from the server's root, which a ZIM does not have); nor, at the top,
+        # the translations' folders (each is its own ZIM).
+        top = set(skip) if Path(folder) == site else set()
+        return {
+            n
+            for n in names
+            if n in top or n.endswith(".zim") or n.startswith("sitemap.xml") or n == "404.html"
+        }
+
+    def drop_outside(page: str, text: str) -> str:
+        # Links to other languages (the original of an outdated translation) lead out of this ZIM.
+        def keep(m: re.Match) -> str:
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(page), m.group(1)))
+            return "" if target.startswith("../") or target.split("/")[0] in skip else m.group(0)
+
+        return LINK.sub(keep, LANGUAGE_BAR.sub("", text))
+
+    shutil.copytree(site, copy, ignore=ignore)
+    for page in copy.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        packed = show_sizes(drop_outside(page.relative_to(copy).as_posix(), text), {})
+        if packed != text:
+            page.write_text(packed, encoding="utf-8")
+
+
+def write_zim(site: Path, out: Path, meta: ZimMeta, icon: bytes, skip: tuple[str, ...] = ()) -> Path:
+    """Pack `site` (less its top folders `skip`) into `out` with zimwriterfs; nothing is written
+    at `out` on failure."""
     program = check_program()
     with tempfile.TemporaryDirectory(prefix="kbsite-zim-") as tmp:
         copy = Path(tmp) / "site"
-        # The ZIM holds the site, not other ZIMs, nor what only a web server uses: the sitemap
-        # (absolute URLs) and 404.html (links from the server's root, which a ZIM does not have).
-        shutil.copytree(site, copy, ignore=shutil.ignore_patterns("*.zim", "sitemap.xml*", "404.html"))
+        _packed_copy(site, copy, skip)
         (copy / ILLUSTRATION).write_bytes(icon)
         part = Path(tmp) / out.name
         # fmt: off

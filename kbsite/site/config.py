@@ -30,10 +30,12 @@ class KbConfig(Config):
     the bundle; `kbsite bundle --sign` refuses any other key."""
     minisign_key = opt.Optional(opt.Type(str))
     """The publisher's minisign public key (`RW...`), for `kbsite bundle --minisign`."""
-    zim_title = opt.Optional(opt.Type(str))
-    """The ZIM's title (at most 30 characters) when site_name is longer."""
-    zim_description = opt.Optional(opt.Type(str))
-    """The ZIM's description (at most 80 characters) when site_description is longer."""
+    zim_title = opt.Optional(opt.Type((str, dict)))
+    """The ZIM's title (at most 30 characters) when site_name is longer; or one per language
+    (`{en: ..., ja: ...}`)."""
+    zim_description = opt.Optional(opt.Type((str, dict)))
+    """The ZIM's description (at most 80 characters); or one per language (a translation without
+    one gets kbsite's own sentence in its language)."""
 
 
 def declared_languages(config) -> tuple[Language, ...]:
