@@ -110,8 +110,16 @@ def build_into(site: Path, build: Callable[[Path], None]) -> None:
     site.parent.mkdir(parents=True, exist_ok=True)
     with signals_raise() as received:
         remove_stale(site)
-        tmp, fd = new_folder(site)
+        # A signal between the folder's creation and the `try` would leave it behind: hold
+        # signals until the `try` runs; one that came meanwhile raises as they are let in.
+        signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
         try:
+            tmp, fd = new_folder(site)
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
+            raise
+        try:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
             build(tmp)
             if received:
                 raise Interrupted(received[0])
