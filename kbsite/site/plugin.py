@@ -27,7 +27,7 @@ from ..outputs.names import download_name
 from ..safety import audit, images, policy, reproducible
 from ..safety.audit_pool import InlineAuditor, PageAuditor
 from . import frame, i18n, parallel
-from .config import KbConfig, declared_languages
+from .config import KbConfig, declared_languages, with_reviews
 from .htmlsize import squeeze
 from .markdown_ext import KbExtension
 from .navcache import NavCache
@@ -60,6 +60,7 @@ class KbPlugin(BasePlugin[KbConfig]):
             whole = load.load(Path(config.docs_dir), config.site_name, declared_languages(config))
         except ContentErrors as exc:
             raise PluginError(exc.format()) from exc
+        whole = with_reviews(whole, self.config.review_every)
         # A link to a missing anchor is a broken link: a warning, so strict mode stops on it.
         links = config.validation.links
         links.anchors = max(links.anchors, logging.WARNING)
