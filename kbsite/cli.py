@@ -286,7 +286,17 @@ def pdf(config_file: str) -> None:
 )
 def serve(config_file: str, port: int, livereload: bool) -> None:
     """Preview on 127.0.0.1 only, with the production headers."""
-    _load_kb(_config(config_file))
+    kb = _load_kb(_config(config_file))
+    if livereload and len(kb.languages) > 1:
+        # Each language is a build of its own: rebuilding them all would make every edit
+        # wait for all of them, so the live preview shows the original and says so.
+        others = ", ".join(f"{x.code}/" for x in kb.languages[1:])
+        click.echo(
+            f"kbsite serve: live preview of the original language ({kb.languages[0].code}) only, "
+            f"without the language links; {others} are built by `kbsite build` and shown by "
+            "`kbsite serve --no-livereload`.",
+            err=True,
+        )
     if livereload:
         from mkdocs.commands.serve import serve as mkdocs_serve
 
@@ -295,14 +305,13 @@ def serve(config_file: str, port: int, livereload: bool) -> None:
 
         mkdocs_serve(config_file=config_file, dev_addr=f"127.0.0.1:{port}", livereload=True)
         return
-    from mkdocs.commands.build import build
     from mkdocs.exceptions import MkDocsException
 
     from .site.serve import serve_static
 
     tmp = Path(tempfile.mkdtemp(prefix="kbsite-preview-"))
     try:
-        build(_config(config_file, site_dir=str(tmp)))
+        _build_languages(config_file, kb, tmp)  # every language, as readers get the site
         serve_static(tmp, port)
     except MkDocsException as exc:
         _fail(f"Build failed: {exc}")

@@ -45,6 +45,11 @@ def css_string(text: str) -> Markup:
     return Markup(f'"{escaped}"')
 
 
+def ltr(text: str) -> Markup:
+    """A date or code read left to right inside any sentence (2026-11-20 stays so in Persian)."""
+    return Markup('<span dir="ltr">{}</span>').format(text)
+
+
 def translate(lang: str, message: str) -> str:
     """`message` in `lang`, for the words Python writes (a book's title)."""
     return translations(lang).gettext(message)
@@ -56,6 +61,7 @@ def install(env: jinja2.Environment, lang: str) -> None:
         env.add_extension("jinja2.ext.i18n")
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters["css_string"] = css_string
+    env.filters["ltr"] = ltr
 
 
 def code(kb: KnowledgeBase) -> str:

@@ -296,7 +296,9 @@ class KbPlugin(BasePlugin[KbConfig]):
         env.globals["kb_search_parts"] = len(self.search_parts)
         env.globals["kb_memo"] = {}  # template fragments that depend only on the page's folder
         env.globals["kb_top_urls"] = self.top_urls
-        env.globals["kb_language_links"] = functools.partial(i18n.language_links, self.kb)
+        # The live preview builds one language (kbsite serve): links to the others would 404.
+        links = i18n.language_links if not self.serving else lambda kb, url: []
+        env.globals["kb_language_links"] = functools.partial(links, self.kb)
         i18n.install(env, i18n.code(self.kb))
         if self.split:
             self.split.divide_writes(files, config)
