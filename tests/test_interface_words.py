@@ -15,6 +15,7 @@ from pathlib import Path
 
 import jinja2
 import pytest
+from conftest import ROOT
 
 from kbsite.content import languages, load
 from kbsite.content.view import view
@@ -183,3 +184,32 @@ def test_no_english_interface_word_in_the_books(starter_site, corpus, books, lan
         if name.endswith((".xhtml", ".html")):
             left += [f"{name}: {w}" for w in english_left(data.decode(), corpus, allowed)]
     assert not left, left
+
+
+def test_start_here_lists_every_language_and_links_its_home(tmp_path):
+    from kbsite.outputs.bundle import bundle_files
+
+    kb = load.load(ROOT / "content", "Anonymity Sense", languages.declared("en", ["ja", "fa"]))
+    site = tmp_path / "site"
+    for rel in ("index.html", "ja/index.html", "fa/index.html", "verify.html", "ja/verify.html"):
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text("<p>page</p>")
+    files = bundle_files(site, "Anonymity Sense", kb)
+    start = files["START-HERE.html"].decode()
+    nav = start[start.index('<ul class="languages">') : start.index("</ul>")]
+    assert [m for m in re.findall(r">([^<]+)</a>", nav)] == ["English", "日本語", "فارسی"]
+    for code, home in (("en", "site/index.html"), ("ja", "site/ja/index.html"), ("fa", "site/fa/index.html")):
+        part = start[start.index(f'<section class="language" id="{code}"') :]
+        part = part[: part.index("</section>")]
+        assert f'<a class="open" href="{home}">' in part
+        assert ('dir="rtl"' in part.split(">")[0]) == (code == "fa")
+        instructions = "OPEN-IN-TAILS.txt" if code == "en" else f"OPEN-IN-TAILS.{code}.txt"
+        assert f'href="{instructions}"' in part and instructions in files
+    assert "ナレッジベースを開く" in start and "باز کردن پایگاه دانش" in start
+    assert 'href="site/ja/verify.html">このコピーを検証する</a>' in start
+    assert (
+        "AppArmor" in files["OPEN-IN-TAILS.ja.txt"].decode()
+        and "なぜ先にコピーするのか" in files["OPEN-IN-TAILS.ja.txt"].decode()
+    )
+    assert "چرا اول کپی کنیم؟" in files["OPEN-IN-TAILS.fa.txt"].decode()
+    assert files["OPEN-IN-TAILS.txt"].decode().isascii()
