@@ -38,16 +38,23 @@ def _fail(message: str, code: int = 1) -> None:
 def _load_kb(cfg):
     from mkdocs.exceptions import PluginError
 
-    from .site.config import declared_languages
+    from .site.config import declared_languages, with_reviews
 
+    plugin = cfg.plugins.get("kbsite")
     try:
-        return load.load(Path(cfg.docs_dir), cfg.site_name, declared_languages(cfg))
+        kb = load.load(Path(cfg.docs_dir), cfg.site_name, declared_languages(cfg))
+        return with_reviews(kb, plugin.config.review_every if plugin is not None else None)
     except ContentErrors as exc:
         _fail(exc.format() + "\nNothing was written.")
     except PluginError as exc:
         _fail(f"{exc}\nNothing was written.")
 
 
+strict_freshness_option = click.option(
+    "--strict-freshness",
+    is_flag=True,
+    help="Fail on articles overdue for review and on outdated translations.",
+)
 config_option = click.option(
     "-f",
     "--config-file",
@@ -68,7 +75,8 @@ def main() -> None:
 @main.command()
 @config_option
 @click.option("--strict", is_flag=True, help="Fail on warnings too (as `strict: true` makes the build).")
-def check(config_file: str, strict: bool) -> None:
+@strict_freshness_option
+def check(config_file: str, strict: bool, strict_freshness: bool) -> None:
     """Validate all content and report every error; write nothing."""
     cfg = _config(config_file)
     kb = _load_kb(cfg)
@@ -83,8 +91,29 @@ def check(config_file: str, strict: bool) -> None:
         f"OK: {len(kb.articles)} articles, {len(kb.categories)} categories, "
         f"{len(kb.tools)} tools, {len(kb.glossary)} glossary terms."
     )
-    for line in coverage_lines(kb):
+    for line in coverage_lines(kb) + review_lines(kb):
         click.echo(line)
+    _check_freshness(cfg, kb, strict_freshness)
+
+
+def _check_freshness(cfg, kb, strict: bool) -> None:
+    """Under --strict-freshness, overdue reviews and outdated translations stop here."""
+    from .content import freshness
+
+    if strict and (found := freshness.problems(kb, Path(cfg.docs_dir))):
+        _fail(ContentErrors(found).format() + "\n(--strict-freshness) Nothing was written.")
+
+
+def review_lines(kb) -> list[str]:
+    """The articles overdue for review (with `review_every`), for editors."""
+    if not kb.review_every:
+        return []
+    overdue = [a for a in kb.articles if kb.overdue(a)]
+    lines = ["", f"Reviews every {kb.review_every}, as of {kb.today}: {len(overdue)} overdue"]
+    lines += [
+        f"  overdue: {a.src_uri} last reviewed {a.last_reviewed}, due {kb.review_due(a)}" for a in overdue
+    ]
+    return lines
 
 
 def coverage_lines(kb) -> list[str]:
@@ -131,7 +160,7 @@ def _lint(config_file: str, audited: bool = True) -> list:
     return lint(plugin.kb, cfg, Renderer(plugin.kb, cfg.theme.get_env()), files, audited)
 
 
-def build_site(config_file: str) -> Path:
+def build_site(config_file: str, strict_freshness: bool = False) -> Path:
     """Build into a fresh folder beside site_dir, then swap it in.
 
     A failed or interrupted build leaves the previous site untouched.
@@ -143,6 +172,7 @@ def build_site(config_file: str) -> Path:
 
     cfg = _config(config_file)
     kb = _load_kb(cfg)  # report content errors before anything is written
+    _check_freshness(cfg, kb, strict_freshness)
     if note := default_source_date_epoch(kb):
         click.echo(note, err=True)
     site = Path(cfg.site_dir)
@@ -200,10 +230,11 @@ def handbook_summary(book, folder: str) -> str:
 
 @main.command()
 @config_option
-def build(config_file: str) -> None:
+@strict_freshness_option
+def build(config_file: str, strict_freshness: bool) -> None:
     """Check the content, then build the site (atomically replacing site/)."""
     start = time.monotonic()
-    site = build_site(config_file)
+    site = build_site(config_file, strict_freshness)
     pages = sum(1 for _ in site.rglob("*.html"))
     click.echo(f"Built {pages} pages into {site.name}/ in {time.monotonic() - start:.1f} s.")
 
@@ -256,7 +287,17 @@ def pdf(config_file: str) -> None:
 )
 def serve(config_file: str, port: int, livereload: bool) -> None:
     """Preview on 127.0.0.1 only, with the production headers."""
-    _load_kb(_config(config_file))
+    kb = _load_kb(_config(config_file))
+    if livereload and len(kb.languages) > 1:
+        # Each language is a build of its own: rebuilding them all would make every edit
+        # wait for all of them, so the live preview shows the original and says so.
+        others = ", ".join(f"{x.code}/" for x in kb.languages[1:])
+        click.echo(
+            f"kbsite serve: live preview of the original language ({kb.languages[0].code}) only, "
+            f"without the language links; {others} are built by `kbsite build` and shown by "
+            "`kbsite serve --no-livereload`.",
+            err=True,
+        )
     if livereload:
         from mkdocs.commands.serve import serve as mkdocs_serve
 
@@ -265,14 +306,13 @@ def serve(config_file: str, port: int, livereload: bool) -> None:
 
         mkdocs_serve(config_file=config_file, dev_addr=f"127.0.0.1:{port}", livereload=True)
         return
-    from mkdocs.commands.build import build
     from mkdocs.exceptions import MkDocsException
 
     from .site.serve import serve_static
 
     tmp = Path(tempfile.mkdtemp(prefix="kbsite-preview-"))
     try:
-        build(_config(config_file, site_dir=str(tmp)))
+        _build_languages(config_file, kb, tmp)  # every language, as readers get the site
         serve_static(tmp, port)
     except MkDocsException as exc:
         _fail(f"Build failed: {exc}")

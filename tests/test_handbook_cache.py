@@ -96,7 +96,7 @@ CHANGES = {
     ),
     "template override": (
         lambda root: _override(
-            root, "article.html", "<h2>Related tools</h2>", "<h2>Related tools (overridden)</h2>"
+            root, "article.html", '<h2>{{ _("Related tools") }}</h2>', "<h2>Related tools (overridden)</h2>"
         ),
         "Related tools (overridden)",
     ),

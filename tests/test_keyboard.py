@@ -194,11 +194,13 @@ def test_drawer_opens_is_used_and_closes_by_keyboard(tails):
     assert entries[0] == "a Tails Persistent Storage"
     # The way back up is text, not an SVG mask that vanishes at Tor Browser's Safest level.
     back = page.evaluate(
-        """() => { const s = getComputedStyle(document.querySelector(
-             ".md-nav--primary > .md-nav__list > .md-nav__item--active > .md-nav > .md-nav__title .md-nav__icon"), "::after");
-           return [s.content, s.maskImage]; }"""
+        """() => { const icon = document.querySelector(
+             ".md-nav--primary > .md-nav__list > .md-nav__item--active > .md-nav > .md-nav__title .md-nav__icon");
+           const s = getComputedStyle(icon, "::after");
+           return [s.content, s.maskImage, icon.dataset.kbLabel]; }"""
     )
-    assert back == ['"‹\u00a0All sections"', "none"]
+    # The words come from the page (data-kb-label, from the catalog), so they follow its language.
+    assert back == ['"‹\u00a0All sections"', "none", "All sections"]
     for _ in range(3):
         page.keyboard.press("Shift+Tab")
     assert page.evaluate(_STOP_JS)["what"].startswith("input#__drawer")

@@ -11,8 +11,10 @@ import time
 import urllib.error
 import urllib.request
 from email.message import Message
+from pathlib import Path
 
 import pytest
+from conftest import kbsite_option
 from hosting_build import MINI, ROOT
 
 from kbsite.safety.policy import HEADERS
@@ -45,23 +47,25 @@ def serve(tmp_path):
     """Start `kbsite serve ARGS` on a free port in a copy of the mini site; stop it after."""
     procs = []
 
-    def start(*args: str):
+    def start(*args: str, prepare=None):
         root = tmp_path / "src"
         shutil.copytree(MINI, root)
+        if prepare:
+            prepare(root)
         port = _free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT), "SOURCE_DATE_EPOCH": "1767225600"}
         proc = subprocess.Popen(
             [sys.executable, "-m", "kbsite.cli", "serve", "-p", str(port), *args],
             cwd=root,
             env=env,
-            stdout=subprocess.PIPE,
+            stdout=(tmp_path / "serve.log").open("wb"),
             stderr=subprocess.STDOUT,
         )
         procs.append(proc)
-        for _ in range(300):
+        for _ in range(600):
             if _reachable("127.0.0.1", port):
                 return root, port
-            assert proc.poll() is None, proc.stdout.read().decode()
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
             time.sleep(0.1)
         raise AssertionError("kbsite serve did not start")
 
@@ -128,3 +132,25 @@ def test_livereload_keeps_the_policy_and_still_reloads(serve, chromium):
     status, _, body = _get(f"http://127.0.0.1:{port}/index.html")
     assert status == 200 and b"the handbook is not laid out while serving" in body
     assert not (root / ".cache").exists()
+
+
+def _two_languages(root: Path) -> None:
+    kbsite_option(root, "languages: [ja]")
+    kbsite_option(root, "handbook: false")
+    kbsite_option(root, "epub: false")
+
+
+def test_live_preview_is_the_original_language_and_says_so(serve, tmp_path):
+    root, port = serve(prepare=_two_languages)
+    log = (tmp_path / "serve.log").read_text()
+    assert "live preview of the original language (en) only, without the language links; ja/ are built" in log
+    status, _, body = _get(f"http://127.0.0.1:{port}/devices/what-is-tails.html")
+    assert status == 200 and b"kb-languages" not in body  # no link to a page the preview lacks
+    assert _get(f"http://127.0.0.1:{port}/ja/index.html")[0] == 404
+
+
+def test_static_preview_has_every_language(serve):
+    root, port = serve("--no-livereload", prepare=_two_languages)
+    status, _, body = _get(f"http://127.0.0.1:{port}/ja/devices/what-is-tails.html")
+    assert status == 200 and b'<html lang="ja"' in body
+    assert b'href="../../devices/what-is-tails.html" lang="en"' in body

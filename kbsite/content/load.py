@@ -33,7 +33,7 @@ DATA_DIR = "_data"
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 MARKER_RE = re.compile(r"^[ \t]*\{\{[ \t]*table:[ \t]*([^}\s]*)[ \t]*\}\}[ \t]*$")
 LOOSE_MARKER_RE = re.compile(r"\{\{\s*table\b")
-ARTICLE_KEYS = {"title", "summary", "tags", "updated", "tools", "related", "tables"}
+ARTICLE_KEYS = {"title", "summary", "tags", "updated", "reviewed", "tools", "related", "tables"}
 # Paths the generator writes itself; content may not take them.
 RESERVED_PAGES = {"index.md", "a-z.md", "glossary.md", "misunderstandings.md", "checklists.md", "search.md"}
 RESERVED_FOLDERS = {"tools", "downloads", "assets", "search", DATA_DIR}
@@ -318,6 +318,7 @@ class _ArticleReader:
         title = report.text(meta, "title", (), plain=True)
         summary = report.text(meta, "summary", (), plain=True)
         updated = self._date(report, meta.get("updated"))
+        reviewed = self._date(report, meta["reviewed"], "reviewed") if "reviewed" in meta else None
         tags = meta.get("tags") or []
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             report.error("'tags' must be a list of words", "write e.g. `tags: [tor, browser]`", ("tags",))
@@ -349,6 +350,7 @@ class _ArticleReader:
             tools,
             tuple(s for _, _, s in related),
             tables,
+            reviewed=reviewed,
         )
 
     def _related(self, report: _Report, slug: str, related: list[str]) -> list[tuple[int, int | None, str]]:
@@ -362,26 +364,27 @@ class _ArticleReader:
                 out.append((i, yamlsrc.line_of(report.lines, ("related", i)), other))
         return out
 
-    def _date(self, report: _Report, value: Any) -> dt.date | None:
+    def _date(self, report: _Report, value: Any, key: str = "updated") -> dt.date | None:
         if isinstance(value, dt.datetime):
             value = value.date()
         if isinstance(value, dt.date):
             if value > self.latest:
                 # It would date the whole edition: the PDF, the sitemap and the bundle's name.
+                what = "change" if key == "updated" else "review"
                 report.error(
                     f"date {value.isoformat()} is in the future",
-                    f"write the date of the last real change (on or before {self.latest.isoformat()})",
-                    ("updated",),
+                    f"write the date of the last real {what} (on or before {self.latest.isoformat()})",
+                    (key,),
                 )
                 return None
             return value
         if value is None:
-            report.error("missing 'updated'", "add `updated: YYYY-MM-DD`", ("updated",))
+            report.error(f"missing '{key}'", f"add `{key}: YYYY-MM-DD`", (key,))
         else:
             report.error(
                 f"{value!r} is not a valid date",
                 "write a real date as `YYYY-MM-DD`, e.g. `2026-03-31`",
-                ("updated",),
+                (key,),
             )
         return None
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from .freshness import Period
 from .languages import Language
 
 
@@ -111,6 +112,7 @@ class Article:
     original: Article | None = field(default=None, repr=False)
     translates: dt.date | None = None
     sort_as: str = ""  # the title's reading, where its script does not sort by itself (kanji)
+    reviewed: dt.date | None = None  # when an editor last checked its advice (kbsite.content.freshness)
 
     @property
     def src_uri(self) -> str:
@@ -124,6 +126,12 @@ class Article:
     @property
     def sort_title(self) -> str:
         return self.sort_as or self.title
+
+    @property
+    def last_reviewed(self) -> dt.date:
+        """Its `reviewed:` date, else its `updated:` date; a translation shares its original's."""
+        source = self.original or self
+        return source.reviewed or source.updated
 
     @property
     def outdated(self) -> bool:
@@ -150,6 +158,9 @@ class KnowledgeBase:
     # language -> data file name ("tools", ...) -> entry id -> translated fields
     data_translations: dict[str, dict[str, dict[str, dict[str, Any]]]] = field(default_factory=dict)
     lang: str = ""  # a language's view (kbsite.content.view): its code; "" for the original
+    # Reviews (kbsite.content.freshness): the period from mkdocs.yml and the build's date.
+    review_every: Period | None = None
+    today: dt.date | None = None
 
     @property
     def language(self) -> Language | None:
@@ -166,6 +177,14 @@ class KnowledgeBase:
 
     def by_src_uri(self) -> dict[str, Article]:
         return {a.src_uri: a for a in self.articles}
+
+    def review_due(self, article: Article) -> dt.date | None:
+        """When `article` is (or was) due for its next review; None without `review_every`."""
+        return self.review_every.after(article.last_reviewed) if self.review_every else None
+
+    def overdue(self, article: Article) -> bool:
+        due = self.review_due(article)
+        return bool(due and self.today and due <= self.today)
 
     def in_category(self, category: Category) -> list[Article]:
         return [a for a in self.articles if a.category is category]

@@ -76,10 +76,7 @@ def _kb_config(root: Path) -> None:
     from ..site.config import KbConfig
 
     if "handbook" in dict(KbConfig._schema):
-        text = (root / "mkdocs.yml").read_text(encoding="utf-8")
-        (root / "mkdocs.yml").write_text(
-            text.replace("  - kbsite\n", "  - kbsite:\n      handbook: false\n"), encoding="utf-8"
-        )
+        synth.kb_option(root, "handbook: false")
 
 
 def _browser():
@@ -218,6 +215,42 @@ def bench_size(n: int, work: Path, rounds: int, stock_full: bool, browser) -> di
     return result
 
 
+def bench_languages(n: int, work: Path, rounds: int) -> dict:
+    """The site (no handbook) in one language and in three (every article translated into ja
+    and fa), cold, alternating; the issue's target: three languages in at most 3.3 times one's."""
+    root = work / f"languages-{n}"
+    shutil.rmtree(root, ignore_errors=True)
+    for name in ("one", "three"):
+        synth.write_kb(root / name, n)
+        _kb_config(root / name)
+    synth.write_translations(root / "three")
+    cmd = [sys.executable, "-m", "kbsite.cli", "build"]
+    times: dict[str, list[float]] = {"one": [], "three": []}
+    cpus: dict[str, list[float]] = {"one": [], "three": []}
+    for _ in range(rounds):
+        for name in times:
+            shutil.rmtree(root / name / "site", ignore_errors=True)
+            wall, peak, cpu = run_measured(cmd, root / name)
+            times[name].append(wall)
+            cpus[name].append(cpu)
+            print(
+                f"  {n:>5} {name + ' language(s)':<18} {wall:6.1f} s  {peak / 2**20:6.0f} MB  (CPU {cpu:.1f} s)"
+            )
+    one, three = statistics.median(times["one"]), statistics.median(times["three"])
+    cpu_one, cpu_three = statistics.median(cpus["one"]), statistics.median(cpus["three"])
+    return {
+        "articles": n,
+        "rounds": rounds,
+        "one_language_s": round(one, 2),
+        "three_languages_s": round(three, 2),
+        "ratio": round(three / one, 3),
+        "one_language_cpu_s": round(cpu_one, 2),
+        "three_languages_cpu_s": round(cpu_three, 2),
+        "cpu_ratio": round(cpu_three / cpu_one, 3),
+        "pages": {name: sum(1 for _ in (root / name / "site").rglob("*.html")) for name in times},
+    }
+
+
 def bench_search(n: int, work: Path, browser) -> dict:
     site = work / f"kb-{n}" / "kbsite" / "site"
     page = sorted(site.glob("network/*.html"))[0]
@@ -300,12 +333,32 @@ def main(argv: list[str] | None = None) -> int:
         default="300,1000",
         help="sizes for the handbook and `kbsite serve` rows (full builds cold, warm, one edit at 300)",
     )
+    ap.add_argument(
+        "--languages-size",
+        type=int,
+        default=300,
+        help="articles for the 3-language row (0: none); `--languages-only` runs only that row",
+    )
+    ap.add_argument("--languages-only", action="store_true")
     ap.add_argument("--out", default="bench/results", help="folder for the JSON")
     ap.add_argument("--work", help="keep the generated sites here (default: a temporary folder)")
     args = ap.parse_args(argv)
     sizes = [300] if args.quick else [int(s) for s in args.sizes.split(",")]
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="kbsite-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    if args.languages_only:
+        try:
+            row = bench_languages(args.languages_size, work, args.rounds)
+        finally:
+            if not args.work:
+                shutil.rmtree(work, ignore_errors=True)
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "languages.json").write_text(
+            json.dumps(row, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        print(json.dumps(row, indent=2, sort_keys=True))
+        return 0
     pw, browser = _browser()
     try:
         commit = subprocess.run(
@@ -325,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
             results["sizes"].append(bench_size(n, work, rounds, stock_full, browser))
             if n <= 1000:
                 results["search"].append({"articles": n, **bench_search(n, work, browser)})
+        if not args.quick and args.languages_size:
+            results["languages"] = bench_languages(args.languages_size, work, args.rounds)
         if not args.quick:  # the PDF alone takes over a minute at 300
             from .bench_handbook import bench_handbook
 

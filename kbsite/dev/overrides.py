@@ -21,6 +21,7 @@ TEMPLATES = Path(__file__).parent.parent / "templates"
 
 # path under the templates folder: (Material version compared with, sha256[:16] of Material's file)
 COMPARED = {
+    "404.html": ("9.8.2", "80c93494b5432b1b"),  # the heading through the catalog
     "main.html": ("9.8.2", "9948b55a7bc979c3"),
     "partials/header.html": ("9.8.2", "8cf3fb15bcf969ff"),
     "partials/nav.html": ("9.8.2", "af33f6e032f632eb"),

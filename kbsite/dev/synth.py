@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from pathlib import Path
 
 from ..content.model import slugify
@@ -258,6 +259,33 @@ def write_kb(root: Path, n_articles: int, seed: int = SEED) -> Path:
             _article(rng, words, slugs, i, tools, terms, epoch), encoding="utf-8"
         )
     return root
+
+
+def write_translations(root: Path, langs: tuple[str, ...] = ("ja", "fa")) -> None:
+    """Translate every article of the knowledge base at `root` into each of `langs` and declare
+    them. The words stay the same: the bench times the build of more pages, not a language."""
+    for md in sorted((root / "content").glob("*/*.md")):
+        if "." in md.stem:
+            continue
+        text = md.read_text(encoding="utf-8")
+        updated = re.search(r"^updated: (\S+)$", text, re.M)
+        assert updated, md
+        text = text.replace(updated.group(0), f"translates: {updated.group(1)}", 1)
+        text = re.sub(r"^related: .*\n", "", text, count=1, flags=re.M)  # the original's
+        for lang in langs:
+            md.with_name(f"{md.stem}.{lang}.md").write_text(text, encoding="utf-8")
+    kb_option(root, f"languages: [{', '.join(langs)}]")
+
+
+def kb_option(root: Path, option: str) -> None:
+    """Add `option` to the kbsite plugin's options in root/mkdocs.yml."""
+    yml = root / "mkdocs.yml"
+    text = yml.read_text(encoding="utf-8")
+    if "  - kbsite:\n" in text:
+        text = text.replace("  - kbsite:\n", f"  - kbsite:\n      {option}\n", 1)
+    else:
+        text = text.replace("  - kbsite\n", f"  - kbsite:\n      {option}\n", 1)
+    yml.write_text(text, encoding="utf-8")
 
 
 def _article(rng, words, slugs, i, tools, terms, epoch) -> str:

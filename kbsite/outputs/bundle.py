@@ -26,9 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 from mkdocs.utils import get_build_datetime
 
+from ..content import languages
+from ..content.languages import Language
 from ..content.model import KnowledgeBase, slugify
+from ..site import i18n
 from .zim import show_sizes
 
 # Not under templates/: MkDocs would copy these into every site as theme files.
@@ -74,33 +78,88 @@ def bundle_files(
     trust = trust or Trust()
     handbooks = sorted(name for name in files if name.startswith("site/downloads/") and name.endswith(".pdf"))
     books = sorted(name for name in files if name.startswith("site/downloads/") and name.endswith(".epub"))
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, keep_trailing_newline=True
-    )
     context = {
         "site_name": site_name,
-        "handbooks": handbooks,
-        "articles": kb.articles,
         "edition": kb.edition_date(),
         "folder": bundle_name(site_name),
-        "books": books,
-        "zims": sorted(name for name in files if name.endswith(".zim")),
-        "downloads_page": "site/downloads.html" if "site/downloads.html" in files else "",
         "fingerprint": trust.fingerprint,
         "minisign_key": trust.minisign_key,
         "signed": bool(trust.signers),
-        "verify_page": "site/verify.html" if "site/verify.html" in files else "",
     }
     if trust.public_key:
         files["PUBLISHER-KEY.asc"] = trust.public_key
-    files["START-HERE.html"] = env.get_template("START-HERE.html").render(context).encode()
-    files["OPEN-IN-TAILS.txt"] = env.get_template("OPEN-IN-TAILS.txt").render(context).encode()
+    # One START-HERE for every language (the one file a reader opens first must show them
+    # all), and one OPEN-IN-TAILS per language (plain text cannot mark a paragraph's
+    # language or direction, so mixing Persian and English lines in one file reads badly).
+    langs = kb.languages or (languages.language(i18n.code(kb)),)
+    sections = []
+    for lang in langs:
+        env = _env(lang.code)
+        where = "" if lang == langs[0] else f"{lang.code}/"
+        instructions = "OPEN-IN-TAILS.txt" if lang == langs[0] else f"OPEN-IN-TAILS.{lang.code}.txt"
+        files[instructions] = env.get_template("OPEN-IN-TAILS.txt").render(context).encode()
+        html = env.get_template("start-section.html").render(
+            context,
+            level=2 if len(langs) == 1 else 3,
+            home=f"site/{where}index.html",
+            az=f"site/{where}a-z.html",
+            handbooks=_of(lang.code, langs, handbooks, "handbook"),
+            books=_of(lang.code, langs, books, "epub"),
+            zims=_of(lang.code, langs, sorted(n for n in files if n.endswith(".zim")), "zim"),
+            downloads_page=_page(files, f"site/{where}downloads.html"),
+            verify_link=_link(files, f"site/{where}verify.html", lang.code, "Verify this copy"),
+            instructions_link=Markup('<a href="{0}">{0}</a>').format(instructions),
+            folder_code=Markup("<code>{}</code>").format(context["folder"]),
+            fingerprint_code=Markup('<code class="fpr" dir="ltr">{}</code>').format(trust.fingerprint),
+        )
+        sections.append({"language": lang, "html": Markup(html)})
+    first = _env(langs[0].code)
+    files["START-HERE.html"] = (
+        first.get_template("START-HERE.html")
+        .render(
+            site_name=site_name,
+            language=langs[0],
+            sections=sections,
+            title=i18n.translate(langs[0].code, "Start here: %(site)s") % {"site": site_name},
+            languages_label=i18n.translate(langs[0].code, "Languages"),
+        )
+        .encode()
+    )
     files["SHA256SUMS"] = "".join(
         f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())
     ).encode()
     for sign in trust.signers:
         files.update(sign(files["SHA256SUMS"]))
     return files
+
+
+def _env(lang: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, keep_trailing_newline=True
+    )
+    i18n.install(env, lang)
+    return env
+
+
+def _of(lang: str, langs: tuple[Language, ...], names: list[str], kind: str) -> list[str]:
+    """The downloads of one language (`<site>-<lang>.<ext>`); those of no language go to the original."""
+    mine = [n for n in names if f"-{lang}." in n or f"-{lang}-" in n]
+    if lang != langs[0].code:
+        return mine
+    others = {x.code for x in langs[1:]}
+    return mine + [
+        n for n in names if n not in mine and not any(f"-{c}." in n or f"-{c}-" in n for c in others)
+    ]
+
+
+def _page(files: dict[str, bytes], name: str) -> str:
+    return name if name in files else ""
+
+
+def _link(files: dict[str, bytes], name: str, lang: str, words: str) -> Markup:
+    if name not in files:
+        return Markup("")
+    return Markup('<a href="{}">{}</a>').format(name, i18n.translate(lang, words))
 
 
 def _entry(name: str, is_dir: bool) -> zipfile.ZipInfo:

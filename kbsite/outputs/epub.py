@@ -32,6 +32,7 @@ from markupsafe import Markup
 
 from ..content.model import KnowledgeBase
 from ..safety import images
+from ..site import i18n
 from .handbook import HandbookRenderer, edition
 from .names import download_name, size_mb
 from .signing import printed_fingerprint
@@ -92,8 +93,14 @@ def book_files(
     book = HandbookRenderer(kb, loader, glossary_links)
     rendered = articles or book.articles_html(extensions or [], configs or {})
     when = edition(kb) or ZIP_EPOCH
-    title = kb.site_name or "Handbook"
-    common = {"language": language, "description": description, "fingerprint": fingerprint}
+    title = kb.site_name or i18n.translate(language, "Handbook")
+    direction = kb.language.direction if kb.language else "ltr"
+    common = {
+        "language": language,
+        "direction": direction,
+        "description": description,
+        "fingerprint": fingerprint,
+    }
 
     def doc(name: str, doc_title: str, template: str, **context) -> Doc:
         body, ids = to_xhtml(book._render(template, "index.md", **common, **context))
@@ -114,10 +121,19 @@ def book_files(
             )
         )
     if kb.glossary:
-        docs.append(doc("glossary.xhtml", "Glossary", "epub/glossary.html", terms=kb.glossary))
+        docs.append(
+            doc(
+                "glossary.xhtml",
+                i18n.translate(language, "Glossary"),
+                "epub/glossary.html",
+                terms=kb.glossary,
+            )
+        )
     tools = [(t, kb.citing(t)) for t in sorted(kb.tools.values(), key=lambda t: t.name.lower())]
     if tools := [(t, arts) for t, arts in tools if arts]:
-        docs.append(doc("tools.xhtml", "Index of tools", "epub/tools.html", tools=tools))
+        docs.append(
+            doc("tools.xhtml", i18n.translate(language, "Index of tools"), "epub/tools.html", tools=tools)
+        )
 
     where = {ident: d.name for d in docs for ident in d.ids}
     files: dict[str, bytes] = {}

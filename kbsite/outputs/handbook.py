@@ -26,6 +26,7 @@ from mkdocs.exceptions import PluginError
 
 from ..content.errors import ContentError
 from ..content.model import Article, KnowledgeBase, slugify
+from ..site import i18n
 from ..site.markdown_ext import EXTERNAL_RE, KbExtension
 from ..site.pages import GLOSSARY, TOOLS
 from ..site.render import Renderer
@@ -265,7 +266,9 @@ def book_html(
     return book._render(
         "handbook/book.html",
         "index.md",
-        title=f"{kb.site_name} — Handbook" if kb.site_name else "Handbook",
+        title=i18n.translate(language, "%(site)s — Handbook") % {"site": kb.site_name}
+        if kb.site_name
+        else i18n.translate(language, "Handbook"),
         description=description,
         language=language,
         direction=kb.language.direction if kb.language else "ltr",

@@ -28,6 +28,7 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..content import freshness
 from . import handbook
 from .bookparts import PartStore
 from .handbook import FONTS, Handbook
@@ -73,6 +74,8 @@ def font_files() -> list[str]:
 
 def _config_part(config, glossary_links: bool) -> str:
     extensions = [e if isinstance(e, str) else type(e).__qualname__ for e in config.markdown_extensions]
+    plugin = config.plugins.get("kbsite")
+    review = plugin.config.review_every if plugin is not None else None
     return json.dumps(
         {
             "site_name": config.site_name,
@@ -82,6 +85,9 @@ def _config_part(config, glossary_links: bool) -> str:
             "mdx_configs": config.mdx_configs,
             "glossary_links": glossary_links,
             "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "").strip(),
+            # Which articles the book calls overdue depends on the build's date.
+            "review_every": str(review or ""),
+            "reviewed_on": freshness.today().isoformat() if review else "",
         },
         sort_keys=True,
         default=_stable,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from mkdocs.utils import get_build_timestamp
 
+from ..content import freshness
 from ..content.model import KnowledgeBase
 
 DIR_MODE, FILE_MODE = 0o755, 0o644
@@ -30,6 +31,7 @@ def default_source_date_epoch(kb: KnowledgeBase) -> str | None:
     edition = kb.edition_date()
     midnight = dt.datetime.combine(edition or FIXED_DATE, dt.time(), tzinfo=dt.UTC)
     os.environ["SOURCE_DATE_EPOCH"] = str(int(midnight.timestamp()))
+    os.environ[freshness.EPOCH_FROM_CONTENT] = "1"  # reviews still fall due on the real date
     if edition is None:
         return (
             f"kbsite: no article has an `updated:` date, so the build is dated {FIXED_DATE.isoformat()} "

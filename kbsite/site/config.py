@@ -1,10 +1,14 @@
 """The plugin's typed options."""
 
+import dataclasses
+
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 
+from ..content import freshness
 from ..content.languages import Language, LanguageError, declared
+from ..content.model import KnowledgeBase
 
 
 class KbConfig(Config):
@@ -23,6 +27,10 @@ class KbConfig(Config):
     languages = opt.Type(list, default=[])
     """Translation languages: codes (`- ja`) or `{code, name, dir}`; the original is theme.language."""
 
+    review_every = opt.Optional(opt.Type((int, str)))
+    """How often an article's advice must be reviewed: days (`365`) or e.g. `12 months`;
+    an article whose `reviewed:` (else `updated:`) date is older is marked overdue."""
+
     epub = opt.Type(bool, default=True)
     """Build the EPUB 3 book into downloads/ beside the handbook (standard library only, fast)."""
     signing_key = opt.Optional(opt.Type(str))
@@ -36,6 +44,15 @@ class KbConfig(Config):
     zim_description = opt.Optional(opt.Type((str, dict)))
     """The ZIM's description (at most 80 characters); or one per language (a translation without
     one gets kbsite's own sentence in its language)."""
+
+
+def with_reviews(kb: KnowledgeBase, review_every: object) -> KnowledgeBase:
+    """`kb` with the review period from mkdocs.yml and the build's date (kbsite.content.freshness)."""
+    try:
+        period = freshness.parse_period(review_every)
+    except freshness.PeriodError as exc:
+        raise PluginError(f"mkdocs.yml: plugins: kbsite: review_every: {exc}") from exc
+    return dataclasses.replace(kb, review_every=period, today=freshness.today()) if period else kb
 
 
 def declared_languages(config) -> tuple[Language, ...]:

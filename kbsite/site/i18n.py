@@ -14,6 +14,7 @@ import io
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from ..content.languages import Language
 from ..content.model import KnowledgeBase
@@ -38,11 +39,29 @@ def translations(lang: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(mo)
 
 
+def css_string(text: str) -> Markup:
+    """`text` as a quoted CSS string, for a translated word in a `content:` rule."""
+    escaped = "".join(ch if ch.isalnum() or ch in " .,;:()–-" else f"\\{ord(ch):x} " for ch in str(text))
+    return Markup(f'"{escaped}"')
+
+
+def ltr(text: str) -> Markup:
+    """A date or code read left to right inside any sentence (2026-11-20 stays so in Persian)."""
+    return Markup('<span dir="ltr">{}</span>').format(text)
+
+
+def translate(lang: str, message: str) -> str:
+    """`message` in `lang`, for the words Python writes (a book's title)."""
+    return translations(lang).gettext(message)
+
+
 def install(env: jinja2.Environment, lang: str) -> None:
     """Give `env`'s templates `_()` (and `{% trans %}`) in `lang`."""
     if "jinja2.ext.InternationalizationExtension" not in env.extensions:
         env.add_extension("jinja2.ext.i18n")
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["css_string"] = css_string
+    env.filters["ltr"] = ltr
 
 
 def code(kb: KnowledgeBase) -> str:

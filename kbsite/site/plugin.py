@@ -27,7 +27,7 @@ from ..outputs.names import download_name
 from ..safety import audit, images, policy, reproducible
 from ..safety.audit_pool import InlineAuditor, PageAuditor
 from . import frame, i18n, parallel
-from .config import KbConfig, declared_languages
+from .config import KbConfig, declared_languages, with_reviews
 from .htmlsize import squeeze
 from .markdown_ext import KbExtension
 from .navcache import NavCache
@@ -60,6 +60,7 @@ class KbPlugin(BasePlugin[KbConfig]):
             whole = load.load(Path(config.docs_dir), config.site_name, declared_languages(config))
         except ContentErrors as exc:
             raise PluginError(exc.format()) from exc
+        whole = with_reviews(whole, self.config.review_every)
         # A link to a missing anchor is a broken link: a warning, so strict mode stops on it.
         links = config.validation.links
         links.anchors = max(links.anchors, logging.WARNING)
@@ -295,7 +296,9 @@ class KbPlugin(BasePlugin[KbConfig]):
         env.globals["kb_search_parts"] = len(self.search_parts)
         env.globals["kb_memo"] = {}  # template fragments that depend only on the page's folder
         env.globals["kb_top_urls"] = self.top_urls
-        env.globals["kb_language_links"] = functools.partial(i18n.language_links, self.kb)
+        # The live preview builds one language (kbsite serve): links to the others would 404.
+        links = i18n.language_links if not self.serving else lambda kb, url: []
+        env.globals["kb_language_links"] = functools.partial(links, self.kb)
         i18n.install(env, i18n.code(self.kb))
         if self.split:
             self.split.divide_writes(files, config)
