@@ -354,3 +354,31 @@ def test_right_to_left_pages_are_mirrored(starter_site, chromium):
     assert sides[""][0] is False and sides["fa"][0] is True
     # The first column of a table is the rightmost one in Persian.
     assert sides["fa"][1] > sides[""][1]
+
+
+def _msgids(po: Path) -> list[str]:
+    """Every msgid in `po` as gettext reads it (continuation lines joined)."""
+    text = po.read_text(encoding="utf-8")
+    return [
+        "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1)))
+        for m in re.finditer(r'^msgid ((?:".*"\n)+)', text, re.M)
+    ]
+
+
+@pytest.mark.parametrize("lang", ["ja", "fa"])
+def test_catalogs_have_each_message_once_with_its_placeholders(lang):
+    """A message twice is silently the last one for Babel (gettext's msgfmt refuses it);
+    a translation that drops or renames a %(name)s fails only when that page is built."""
+    from babel.messages.pofile import read_po
+
+    from kbsite.site.i18n import LOCALE
+
+    po = LOCALE / f"{lang}.po"
+    ids = [i for i in _msgids(po) if i]
+    assert len(ids) > 100
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=lang)
+    problems = [f"{m.id!r}: {errors}" for m, errors in catalog.check()]
+    untranslated = [m.id for m in catalog if m.id and not m.string]
+    assert problems == [] and untranslated == []
