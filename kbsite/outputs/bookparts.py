@@ -5,7 +5,7 @@ Why: at 300 articles one WeasyPrint pass holds the whole book's layout (1.2 GB) 
 runs on one core: the layout (35 s) and writing (25 s: drawing text 60%, zlib 20%)
 both grow with the book. A part is laid out with its real page numbers (found by
 kbsite.outputs.pagenumbers from the sheets) and its first page number, so each part
-is final as it stands; a part holds one chapter's layout at a time.
+is final as it stands; a process holds one part's layout (about 100 pages) at a time.
 
 Each part starts at a level-1 heading (a chapter's title, the contents, the glossary),
 so its bookmarks are whole subtrees: the joined outline is each part's, in order.
