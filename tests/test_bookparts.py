@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import psutil
 import pytest
 from pypdf import PdfReader
 from test_handbook import check_contents_pages, check_titles_and_tables, pages_text
@@ -74,6 +75,11 @@ def test_parts_are_cut_at_chapters_and_back_matter():
     # Never fewer than two parts; never a part that starts inside a chapter.
     two = bookparts.cut(ids, [10] * len(ids), part_bytes=10_000)
     assert len(two) == 2 and ids[two[1][0]] in ("chap-a", "chap-b", "glossary")
+    # At most part_bytes of HTML in a part (what one process holds), unless one chapter is longer.
+    sizes = [5, 5, 40, 30, 30, 20, 20, 15, 5]
+    capped = bookparts.cut(ids, sizes, part_bytes=50)
+    assert [ids[g[0]] for g in capped] == ["cover", "chap-a", "chap-b", "glossary"]
+    assert [sum(sizes[i] for i in g) for g in capped] == [10, 100, 40, 20]
 
 
 def test_mini_in_parts_reads_as_one_layout_and_one_core_gives_the_same_bytes(
@@ -142,9 +148,18 @@ def synthetic_book(tmp_path_factory):
     return html, content, load.load(content, "Synthetic KB")
 
 
-def test_hundred_articles_in_parts_keep_pages_bookmarks_and_links(synthetic_book, tmp_path):
+def test_hundred_articles_in_parts_keep_pages_bookmarks_and_links(synthetic_book, tmp_path, monkeypatch):
     html, content, kb = synthetic_book
+    real_join, workers = bookparts.join, []
+
+    def join(*args):  # what runs beside the join: no worker holds its memory through it
+        children = psutil.Process().children(recursive=True)
+        workers.append([p for p in children if "spawn_main" in " ".join(p.cmdline())])
+        return real_join(*args)
+
+    monkeypatch.setattr(bookparts, "join", join)
     parts = write(html, content, tmp_path / "parts.pdf", workers=2, parts=True)
+    assert workers == [[]]
     assert parts.rounds["parts laid out"] >= 2 and "final" not in parts.rounds, parts.rounds
     # The existing checks: every title and table header; contents entries on their pages.
     check_titles_and_tables(tmp_path / "parts.pdf", kb)

@@ -5,7 +5,7 @@ Why: at 300 articles one WeasyPrint pass holds the whole book's layout (1.2 GB) 
 runs on one core: the layout (35 s) and writing (25 s: drawing text 60%, zlib 20%)
 both grow with the book. A part is laid out with its real page numbers (found by
 kbsite.outputs.pagenumbers from the sheets) and its first page number, so each part
-is final as it stands; a part holds one chapter's layout at a time.
+is final as it stands; a process holds one part's layout (about 100 pages) at a time.
 
 Each part starts at a level-1 heading (a chapter's title, the contents, the glossary),
 so its bookmarks are whole subtrees: the joined outline is each part's, in order.
@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import Any
 
 BACK_MATTER = ("glossary", "tools")
-# About 200 pages: two parts in flight hold about 600 MB, and each part adds its font subsets.
-PART_BYTES = 800_000
+# About 100 pages: a process laying one out peaks at about 220 MB, so two parts in flight
+# and the parent stay near 600 MB (a part holds whole chapters: a longer chapter is one part).
+PART_BYTES = 400_000
 OBJECTS_PER_STREAM = 200
 
 
 def cut(ids: list[str], sizes: list[int], part_bytes: int = PART_BYTES) -> list[list[int]]:
-    """Sheet indexes grouped into parts of about `part_bytes` of HTML (at least two).
+    """Sheet indexes grouped into parts of at most `part_bytes` of HTML (at least two).
 
     A part starts at the cover, at a chapter or at the back matter, and holds whole
     chapters: each font subset is written once per part, so fewer parts make a smaller file.
@@ -41,15 +42,23 @@ def cut(ids: list[str], sizes: list[int], part_bytes: int = PART_BYTES) -> list[
         if not units or (starts and i > 0):
             units.append([])
         units[-1].append(i)
-    total = sum(sizes)
-    target = total / max(2, round(total / part_bytes))
+    unit_sizes = [sum(sizes[i] for i in unit) for unit in units]
     groups: list[list[int]] = [[]]
-    done = 0
-    for unit in units:
-        if groups[-1] and done + sum(sizes[i] for i in unit) / 2 > target * len(groups):
+    size = 0
+    for unit, unit_size in zip(units, unit_sizes, strict=True):
+        if groups[-1] and size + unit_size > part_bytes:
             groups.append([])
+            size = 0
         groups[-1].extend(unit)
-        done += sum(sizes[i] for i in unit)
+        size += unit_size
+    if len(groups) == 1 and len(units) > 1:  # two halves for two cores
+        half, done = sum(unit_sizes) / 2, 0
+        ends = []
+        for unit_size in unit_sizes[:-1]:
+            done += unit_size
+            ends.append(abs(done - half))
+        k = ends.index(min(ends)) + 1
+        groups = [sum(units[:k], []), sum(units[k:], [])]
     return groups
 
 
@@ -144,7 +153,9 @@ def lay_out_and_write(html: str, base: str) -> tuple[bytes, int, dict[str, int]]
     for name in sorted(linked - found.keys()):
         document.pages[-1].anchors[name] = (0, 0, 0, 0)
     with paused_gc():
-        pdf = document.write_pdf(pdf_identifier=True, pdf_tags=True)
+        # Untagged: join() cannot keep the parts' structure trees (pypdf copies pages, not
+        # trees), and parsing them cost the join 100 MB and 2 s a part (kbsite pdf at 300).
+        pdf = document.write_pdf(pdf_identifier=True)
     del document
     gc.collect()  # the layout's reference cycles, left while the collector was paused
     return pdf, count, found
@@ -156,11 +167,19 @@ def join(parts: list[bytes], ids: list[set[str]]) -> bytes:
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameObject, TextStringObject
 
-    readers = [PdfReader(io.BytesIO(pdf)) for pdf in parts]
     writer = PdfWriter()
     dests: dict[str, ArrayObject] = {}
-    for reader, own in zip(readers, ids, strict=True):
+    for pdf, own in zip(parts, ids, strict=True):
+        # One part's reader at a time: each holds every object of its part, parsed.
+        reader = PdfReader(io.BytesIO(pdf))
         offset = len(writer.pages)
+        if not offset:  # the first part's header, catalog entries and metadata
+            writer.pdf_header = reader.pdf_header
+            root: Any = reader.trailer["/Root"]
+            for key in ("/Lang", "/PageMode", "/MarkInfo", "/ViewerPreferences"):
+                if key in root:
+                    writer._root_object[NameObject(key)] = root[key]
+            writer.add_metadata({k: v for k, v in (reader.metadata or {}).items()})
         # pypdf drops links to names the part itself lacks: copy every annotation as it is.
         writer.append(reader, import_outline=True, excluded_fields=["/Annots"])
         for page, original in zip(writer.pages[offset:], reader.pages, strict=True):
@@ -180,13 +199,6 @@ def join(parts: list[bytes], ids: list[set[str]]) -> bytes:
     writer._root_object[NameObject("/Names")] = DictionaryObject(
         {NameObject("/Dests"): DictionaryObject({NameObject("/Names"): names})}
     )
-    first = readers[0]
-    writer.pdf_header = first.pdf_header
-    root: Any = first.trailer["/Root"]
-    for key in ("/Lang", "/PageMode", "/MarkInfo", "/ViewerPreferences"):
-        if key in root:
-            writer._root_object[NameObject(key)] = root[key]
-    writer.add_metadata({k: v for k, v in (first.metadata or {}).items()})
     # The file identifier: an MD5 of the parts, so set by content, not time.
     digest = hashlib.md5(usedforsecurity=False)
     for pdf in parts:

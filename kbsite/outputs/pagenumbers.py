@@ -180,13 +180,18 @@ class Numberer:
         if workers is None:
             workers = min(2, len(os.sched_getaffinity(0)))
         self.pool: ProcessPoolExecutor | None = None
-        if workers > 1:
-            # In parts, every part goes to a worker (the pool balances them); else one worker
-            # lays out a half while this process lays out the other.
-            size = workers if parts else 1
-            self.pool = ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("spawn"))
-            for _ in range(size):
-                self.pool.submit(_warm)
+        spawn = multiprocessing.get_context("spawn")
+        if workers > 1 and parts:
+            # Every part goes to a worker (the pool balances them), a fresh process for each:
+            # a process keeps the memory of its biggest layout, and two long-lived workers held
+            # 700 MB of it (kbsite pdf at 300 articles) while this process joined the parts.
+            self.pool = ProcessPoolExecutor(
+                max_workers=workers, mp_context=spawn, initializer=_warm, max_tasks_per_child=1
+            )
+        elif workers > 1:
+            # One worker lays out a half while this process lays out the other.
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=spawn)
+            self.pool.submit(_warm)
         self.rounds: dict[str, int] = {}
         self.progress = Progress()
 
@@ -253,6 +258,7 @@ class Numberer:
             self.rounds["parts laid out"] = self.rounds.get("parts laid out", 0) + len(todo)
             actual = bookparts.actual_pages(book.sheet_of, groups, [(c, f) for _, c, f in results])
             if bookparts.settled(book.ids, book.refs, groups, pages, actual):
+                self.close()  # no worker waits (holding memory) through the join
                 self.store.keep(htmls)
                 self.numbers = actual
                 pdfs = [pdf for pdf, _, _ in results]
@@ -383,5 +389,6 @@ class Numberer:
                 return pages
             log.info("handbook: %d sheets laid out again with more or fewer digits", len(wrong))
             self.rounds["sheets"] += 1
-            lay(wrong, layout(book.html(wrong, placeholders), str(base)))
+            # In a worker when there is one: a layout here would stay in this process's memory.
+            lay(wrong, self._run([(layout, (book.html(wrong, placeholders), str(base)))], "counted")[0])
         return pages  # still unsettled: the final layout's check corrects it
