@@ -69,17 +69,19 @@ def write(html: str, content: Path, path: Path, **options) -> Numberer:
 
 def test_parts_are_cut_at_chapters_and_back_matter():
     ids = ["cover", "contents", "chap-a", "art-1", "art-2", "chap-b", "art-3", "glossary", "tools"]
-    groups = bookparts.cut(ids, [10] * len(ids), part_bytes=20)
+    groups = bookparts.cut(ids, [10] * len(ids), part_bytes=30)
     assert [ids[g[0]] for g in groups] == ["cover", "chap-a", "chap-b", "glossary"]
     assert sum(groups, []) == list(range(len(ids)))
     # Never fewer than two parts; never a part that starts inside a chapter.
     two = bookparts.cut(ids, [10] * len(ids), part_bytes=10_000)
     assert len(two) == 2 and ids[two[1][0]] in ("chap-a", "chap-b", "glossary")
-    # At most part_bytes of HTML in a part (what one process holds), unless one chapter is longer.
+    # At most part_bytes of HTML in a part (what one process holds): a longer chapter is cut
+    # between its articles, into parts of its own; only a longer sheet is a longer part.
     sizes = [5, 5, 40, 30, 30, 20, 20, 15, 5]
     capped = bookparts.cut(ids, sizes, part_bytes=50)
-    assert [ids[g[0]] for g in capped] == ["cover", "chap-a", "chap-b", "glossary"]
-    assert [sum(sizes[i] for i in g) for g in capped] == [10, 100, 40, 20]
+    assert [ids[g[0]] for g in capped] == ["cover", "chap-a", "art-1", "art-2", "chap-b", "glossary"]
+    assert [sum(sizes[i] for i in g) for g in capped] == [10, 40, 30, 30, 40, 20]
+    assert [ids[g[0]] for g in bookparts.cut(ids, sizes, part_bytes=20)][1:4] == ["chap-a", "art-1", "art-2"]
 
 
 def test_mini_in_parts_reads_as_one_layout_and_one_core_gives_the_same_bytes(
@@ -95,6 +97,12 @@ def test_mini_in_parts_reads_as_one_layout_and_one_core_gives_the_same_bytes(
     assert (tmp_path / "parts-one-core.pdf").read_bytes() == (tmp_path / "parts.pdf").read_bytes()
     assert pages_text(tmp_path / "parts.pdf") == pages_text(tmp_path / "one.pdf")
     assert structure(tmp_path / "parts.pdf") == structure(tmp_path / "one.pdf")
+    # Parts shorter than a chapter: cut between articles, their bookmarks nested under the chapter's.
+    monkeypatch.setattr(bookparts, "PART_BYTES", 2500)
+    cut = write(html, content, tmp_path / "cut.pdf", workers=1, parts=True)
+    assert cut.rounds["parts laid out"] > two.rounds["parts laid out"], (cut.rounds, two.rounds)
+    assert pages_text(tmp_path / "cut.pdf") == pages_text(tmp_path / "one.pdf")
+    assert structure(tmp_path / "cut.pdf") == structure(tmp_path / "one.pdf")
 
 
 def test_parts_that_lay_out_otherwise_than_their_sheets_are_laid_out_again(built_mini, monkeypatch, tmp_path):
@@ -102,8 +110,8 @@ def test_parts_that_lay_out_otherwise_than_their_sheets_are_laid_out_again(built
     html, content = mini_book(built_mini)
     real = bookparts.part_html
 
-    def larger(html: str, first_page: int) -> str:  # parts that no longer match their sheets
-        return real(html, first_page).replace("</head>", "<style>p { font-size: 30pt; }</style></head>", 1)
+    def larger(html: str, *args) -> str:  # parts that no longer match their sheets
+        return real(html, *args).replace("</head>", "<style>p { font-size: 30pt; }</style></head>", 1)
 
     monkeypatch.setattr(bookparts, "part_html", larger)
     numberer = write(html, content, tmp_path / "moved.pdf", workers=1, parts=True)

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import html as html_lib
 import io
 import json
+import re
 import struct
 import zlib
 from pathlib import Path
@@ -30,28 +32,59 @@ PART_BYTES = 400_000
 OBJECTS_PER_STREAM = 200
 
 
-def cut(ids: list[str], sizes: list[int], part_bytes: int = PART_BYTES) -> list[list[int]]:
+def opens(ids: list[str], i: int) -> bool:
+    """Whether sheet `i` opens a level-1 heading's run: the cover, a chapter, the back matter."""
+    name = ids[i]
+    return i == 0 or name.startswith("chap-") or (name in BACK_MATTER and ids[i - 1] not in BACK_MATTER)
+
+
+def inside_chapter(name: str) -> bool:
+    """Whether a part that starts at sheet `name` starts between a chapter's articles (its
+    bookmarks belong under the chapter's); the other sheets open a level-1 bookmark or none."""
+    return name.startswith("art-")
+
+
+def cut(ids: list[str], sizes: list[int], part_bytes: int | None = None) -> list[list[int]]:
     """Sheet indexes grouped into parts of at most `part_bytes` of HTML (at least two).
 
-    A part starts at the cover, at a chapter or at the back matter, and holds whole
-    chapters: each font subset is written once per part, so fewer parts make a smaller file.
+    A part holds whole chapters where they fit: each font subset is written once per part, so
+    fewer parts make a smaller file. A longer chapter is cut between its articles into parts
+    of its own (join() nests their bookmarks under the chapter's).
     """
+    limit = part_bytes or PART_BYTES
     units: list[list[int]] = []
-    for i, name in enumerate(ids):
-        starts = name.startswith("chap-") or (name in BACK_MATTER and ids[i - 1] not in BACK_MATTER)
-        if not units or (starts and i > 0):
+    for i in range(len(ids)):
+        if not units or opens(ids, i):
             units.append([])
         units[-1].append(i)
-    unit_sizes = [sum(sizes[i] for i in unit) for unit in units]
+    runs: list[tuple[list[int], bool]] = []  # (sheets, whether it must be a part of its own)
+    for unit in units:
+        if sum(sizes[i] for i in unit) <= limit:
+            runs.append((unit, False))
+            continue
+        # Pieces of about equal size, as few as the limit allows (a 430 KB chapter: two of 215).
+        total = sum(sizes[i] for i in unit)
+        target = total / -(-total // limit)
+        pieces: list[list[int]] = [[]]
+        done = held = 0
+        for i in unit:
+            if pieces[-1] and (done + sizes[i] / 2 > target * len(pieces) or held + sizes[i] > limit):
+                pieces.append([])
+                held = 0
+            pieces[-1].append(i)
+            done, held = done + sizes[i], held + sizes[i]
+        runs.extend((piece, True) for piece in pieces)
     groups: list[list[int]] = [[]]
-    size = 0
-    for unit, unit_size in zip(units, unit_sizes, strict=True):
-        if groups[-1] and size + unit_size > part_bytes:
+    size, alone = 0, False
+    for run, own in runs:
+        run_size = sum(sizes[i] for i in run)
+        if groups[-1] and (own or alone or size + run_size > limit):
             groups.append([])
             size = 0
-        groups[-1].extend(unit)
-        size += unit_size
+        groups[-1].extend(run)
+        size, alone = size + run_size, own
     if len(groups) == 1 and len(units) > 1:  # two halves for two cores
+        unit_sizes = [sum(sizes[i] for i in unit) for unit in units]
         half, done = sum(unit_sizes) / 2, 0
         ends = []
         for unit_size in unit_sizes[:-1]:
@@ -62,13 +95,38 @@ def cut(ids: list[str], sizes: list[int], part_bytes: int = PART_BYTES) -> list[
     return groups
 
 
-def part_html(html: str, first_page: int) -> str:
-    """A part's HTML, its pages numbered from `first_page`."""
-    if first_page == 1:
+def part_html(html: str, first_page: int, chapter: str | None = None, first_id: str = "") -> str:
+    """A part's HTML, its pages numbered from `first_page`; `chapter`: the running header of
+    the chapter a part starts inside (its title, set in an earlier part), from its first
+    article `first_id` on, as one layout of the book would carry it."""
+    if first_page == 1 and chapter is None:
         return html
     # On the first page the reset replaces the page counter's own increment.
-    style = f"<style>@page :first {{ counter-reset: page {first_page}; }}</style>\n</head>"
-    return html.replace("</head>", style, 1)
+    rules = f"counter-reset: page {first_page};" if first_page != 1 else ""
+    extra = ""
+    if chapter is not None:
+        # The header of the first page is written out: a string set on a page is not shown
+        # on it (first-except); the later pages read the string set with the first title.
+        text = '"' + html_lib.unescape(chapter).replace("\\", "\\\\").replace('"', '\\"') + '"'
+        rules += f" @top-left {{ content: {text}; }}"
+        extra = (
+            f"\n#{first_id} > .article-title {{ string-set: article attr(data-running), chapter {text}; }}"
+        )
+    return html.replace("</head>", f"<style>@page :first {{ {rules} }}{extra}</style>\n</head>", 1)
+
+
+CHAPTER_RUNNING_RE = re.compile(r"<h1\b[^>]*\bclass=\"chapter-title\"[^>]*>")
+RUNNING_RE = re.compile(r"\bdata-running=\"([^\"]*)\"")
+
+
+def running_chapter(ids: list[str], sheets: list[str], first: int) -> str | None:
+    """The running header (data-running) of the chapter that sheet `first` is inside."""
+    for i in range(first, -1, -1):
+        if ids[i].startswith("chap-"):
+            tag = CHAPTER_RUNNING_RE.search(sheets[i])
+            found = RUNNING_RE.search(tag.group(0)) if tag else None
+            return found.group(1) if found else None
+    return None
 
 
 def actual_pages(
@@ -161,15 +219,18 @@ def lay_out_and_write(html: str, base: str) -> tuple[bytes, int, dict[str, int]]
     return pdf, count, found
 
 
-def join(parts: list[bytes], ids: list[set[str]]) -> bytes:
+def join(parts: list[bytes], ids: list[set[str]], inside: list[bool] | None = None) -> bytes:
     """One PDF from the parts: pages, bookmarks, links, named destinations (only each
-    part's own `ids`, not its stand-ins), metadata, language."""
+    part's own `ids`, not its stand-ins), metadata, language.
+
+    A part `inside` a chapter (cut between articles) has its bookmarks nested under the
+    last top-level bookmark so far, the chapter's."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameObject, TextStringObject
 
     writer = PdfWriter()
     dests: dict[str, ArrayObject] = {}
-    for pdf, own in zip(parts, ids, strict=True):
+    for k, (pdf, own) in enumerate(zip(parts, ids, strict=True)):
         # One part's reader at a time: each holds every object of its part, parsed.
         reader = PdfReader(io.BytesIO(pdf))
         offset = len(writer.pages)
@@ -181,7 +242,10 @@ def join(parts: list[bytes], ids: list[set[str]]) -> bytes:
                     writer._root_object[NameObject(key)] = root[key]
             writer.add_metadata({k: v for k, v in (reader.metadata or {}).items()})
         # pypdf drops links to names the part itself lacks: copy every annotation as it is.
-        writer.append(reader, import_outline=True, excluded_fields=["/Annots"])
+        nest = bool(inside and inside[k])
+        writer.append(reader, import_outline=not nest, excluded_fields=["/Annots"])
+        if nest:
+            _nest_outline(writer, reader, reader.outline, writer.get_outline_root().get("/Last"), offset)
         for page, original in zip(writer.pages[offset:], reader.pages, strict=True):
             annots: Any = original.get("/Annots")
             if annots:
@@ -205,6 +269,23 @@ def join(parts: list[bytes], ids: list[set[str]]) -> bytes:
         digest.update(pdf)
     writer._ID = ArrayObject([ByteStringObject(digest.digest()), ByteStringObject(digest.digest())])
     return compact(writer)
+
+
+def _nest_outline(writer, reader, items: list, parent, offset: int) -> None:
+    """A part's bookmarks (pypdf's nested lists: an item, then a list of its children) under `parent`."""
+    from pypdf.generic import Fit
+
+    last = parent
+    for item in items:
+        if isinstance(item, list):
+            _nest_outline(writer, reader, item, last, offset)
+            continue
+        page = reader.get_destination_page_number(item)
+        fit = Fit.xyz(item.left, item.top, item.zoom)
+        is_open = int(item.get("/Count", 0)) >= 0
+        last = writer.add_outline_item(
+            title=item.title, page_number=offset + page, parent=parent, fit=fit, is_open=is_open
+        )
 
 
 def compact(writer) -> bytes:

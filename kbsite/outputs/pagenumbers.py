@@ -247,7 +247,8 @@ class Numberer:
             firsts = [pages[book.ids[g[0]]] for g in groups]
             numbers = {name: str(n) for name, n in pages.items()}
             htmls = [
-                bookparts.part_html(book.html(g, numbers.get), f) for g, f in zip(groups, firsts, strict=True)
+                bookparts.part_html(book.html(g, numbers.get), f, *self._inside(book, g))
+                for g, f in zip(groups, firsts, strict=True)
             ]
             todo = [i for i, h in enumerate(htmls) if self.store.get(h) is None]
             done = self._run([(bookparts.lay_out_and_write, (htmls[i], str(base))) for i in todo], "laid out")
@@ -262,12 +263,22 @@ class Numberer:
                 self.store.keep(htmls)
                 self.numbers = actual
                 pdfs = [pdf for pdf, _, _ in results]
-                return bookparts.join(pdfs, [set(found) for _, _, found in results]), sum(
-                    c for _, c, _ in results
-                )
+                inside = [bookparts.inside_chapter(book.ids[g[0]]) for g in groups]
+                joined = bookparts.join(pdfs, [set(found) for _, _, found in results], inside)
+                return joined, sum(c for _, c, _ in results)
             log.info("handbook: page numbers moved in the parts; laying them out again")
             pages = actual
         return None
+
+    @staticmethod
+    def _inside(book: Book, group: list[int]) -> tuple[str | None, str]:
+        """For a part that starts inside a chapter: the chapter's running header, its first id."""
+        from . import bookparts
+
+        name = book.ids[group[0]]
+        if not bookparts.inside_chapter(name):
+            return None, ""
+        return bookparts.running_chapter(book.ids, book.sheets, group[0]), name
 
     def _run(self, jobs: list[tuple[Callable, tuple]], stage: str) -> list:
         """Results of `jobs` (function, (html, ...)) in order, biggest first for an even split.
