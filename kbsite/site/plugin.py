@@ -33,7 +33,7 @@ from .markdown_ext import KbExtension
 from .navcache import NavCache
 from .pages import DOWNLOADS, GLOSSARY, HOME, generated_pages, nav
 from .render import Renderer, page_url, toc_with_template_sections
-from .search import INDEX_DIR, shards
+from . import search
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 log = logging.getLogger("mkdocs.plugins.kbsite")
@@ -165,9 +165,9 @@ class KbPlugin(BasePlugin[KbConfig]):
             self._add_handbook(files, config, articles)
         if epub_on:
             self._add_epub(files, config, articles)
-        self.search_parts = shards(self.kb) if self.config.search else []
-        for n, text in enumerate(self.search_parts):
-            files.append(File.generated(config, f"{INDEX_DIR}/index-{n}.js", content=text))
+        self.search_files = search.files(self.kb) if self.config.search else {}
+        for path, text in self.search_files.items():
+            files.append(File.generated(config, path, content=text))
         for page in self.generated.values():
             files.append(
                 File.generated(
@@ -292,7 +292,7 @@ class KbPlugin(BasePlugin[KbConfig]):
         env.globals["kb_policy"] = policy  # kb/base.html writes the policy into every page
         if self.config.fast_nav:
             env.globals["kb_nav"] = NavCache()  # fresh per build: pages and URLs may change
-        env.globals["kb_search_parts"] = len(self.search_parts)
+        env.globals["kb_search"] = bool(self.search_files)
         env.globals["kb_memo"] = {}  # template fragments that depend only on the page's folder
         env.globals["kb_top_urls"] = self.top_urls
         env.globals["kb_language_links"] = functools.partial(i18n.language_links, self.kb)

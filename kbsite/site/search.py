@@ -1,27 +1,39 @@
-"""The offline search index, built from the model at build time.
+"""The offline search index, built from the model at build time, loaded by need.
 
 No HTML is parsed again: each article gives its title, category, summary,
 tags and cited tool names, its body as plain text and every table cell. Tool
-pages, glossary entries and categories are searchable too. The index ships as
-a few script files (`search/index-N.js`) that each call `kbSearchAdd(rows)`:
-a script tag loads from file:// where fetch() cannot, and small parts keep
-each parse short so typing never freezes the page. The search script
-(templates/assets/javascripts/kb-search.js) loads them when the search box
-gets focus and searches them in short time slices.
+pages, glossary entries and categories are searchable too.
+
+The index is inverted and split, so a query over a slow onion circuit loads a
+few small parts, not the whole index. Every part is a script that calls a
+global function (a script tag loads from file:// where fetch() cannot):
+
+- `search/keys.js`: which term parts exist and how many page parts there are;
+- `search/t-<bucket>.js`: every term of one bucket (kbsite.site.tokens) with its
+  postings, so a word and all its completions sit in one part;
+- `search/p-N.js`: the records of PAGE_PART pages (address, title, where, summary),
+  loaded only for the pages a query shows.
+
+A posting is one integer per page: (page number - previous page number) * 4 + the
+best field the term stands in (3 title, 2 tags and tools, 1 summary, 0 body).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import defaultdict
+from collections.abc import Callable
 
 from ..content.load import MARKER_RE
 from ..content.model import Article, KnowledgeBase
+from . import i18n, tokens
 from .pages import GLOSSARY
 from .render import page_url
 
 INDEX_DIR = "search"
-SHARD_BYTES = 300_000  # one part's parse stays a few milliseconds on a slow laptop
+PAGE_PART = 32  # pages per record part: a query shows 10, so loads a few small parts
+SUMMARY_CHARS = 240  # a result's snippet; a category's long description is cut
 
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MARKUP = re.compile(r"<[^>]+>|\{:[^}]*\}|[`*]+|__")  # a lone _ may be part of a word
@@ -55,31 +67,85 @@ def _article_row(a: Article) -> list[str]:
 
 def rows(kb: KnowledgeBase) -> list[list[str]]:
     """[url, title, where, summary, keywords, text] per searchable page or entry."""
+    _: Callable[[str], str] = i18n.translations(i18n.code(kb)).gettext
     out = [_article_row(a) for a in kb.articles]
     out += [
-        [page_url(c.src_uri), f"Category: {c.title}", "Category", c.description, "", ""]
+        [page_url(c.src_uri), _("Category: %s") % c.title, _("Category"), c.description, "", ""]
         for c in kb.categories
     ]
     out += [
-        [page_url(t.src_uri), t.name, f"Tool · {t.kind}", t.description, t.id, t.url]
+        [page_url(t.src_uri), t.name, _("Tool · %s") % t.kind, t.description, t.id, t.url]
         for t in kb.tools.values()
     ]
     out += [
-        [f"{page_url(GLOSSARY)}#{g.anchor}", g.term, "Glossary", g.definition, " ".join(g.aliases), ""]
+        [f"{page_url(GLOSSARY)}#{g.anchor}", g.term, _("Glossary"), g.definition, " ".join(g.aliases), ""]
         for g in kb.glossary
     ]
     return [[row[0], *(_SCHEME.sub("", text) if "://" in text else text for text in row[1:])] for row in out]
 
 
-def shards(kb: KnowledgeBase, limit: int = SHARD_BYTES) -> list[str]:
-    """The index as script texts of about `limit` bytes each, in model order."""
-    parts: list[list[str]] = [[]]
-    size = 0
-    for row in rows(kb):
-        item = json.dumps(row, ensure_ascii=False, separators=(",", ":"))
-        if parts[-1] and size + len(item) > limit:
-            parts.append([])
-            size = 0
-        parts[-1].append(item)
-        size += len(item.encode("utf-8"))
-    return ["kbSearchAdd([" + ",\n".join(p) + "]);\n" for p in parts]
+
+
+def _script(call: str, *args: object) -> str:
+    return f"{call}(" + ",".join(json.dumps(a, ensure_ascii=False, separators=(",", ":")) for a in args) + ");\n"
+
+
+def _snippet(text: str) -> str:
+    if len(text) <= SUMMARY_CHARS:
+        return text
+    cut = text.rfind(" ", 0, SUMMARY_CHARS)
+    return text[: cut if cut > SUMMARY_CHARS // 2 else SUMMARY_CHARS] + " …"
+
+
+def words(kb: KnowledgeBase) -> dict[str, str]:
+    """The search box's messages in the index's language (%s: the query, %d: a number)."""
+    _ = i18n.translations(i18n.code(kb)).gettext
+    return {
+        "loading": _("Loading the search index…"),
+        "failed": _("The search index could not be loaded."),
+        "none": _("No article matches “%s”."),
+        "subjects": _("Look it up in the subject index"),
+        "one": _("1 result"),
+        "many": _("%d results"),
+        "best": _(", best %d shown"),
+    }
+
+
+def postings(table: list[list[str]]) -> dict[str, list[int]]:
+    """term -> encoded postings (see the module's docstring), terms and pages in order."""
+    found: dict[str, list[int]] = defaultdict(list)
+    for page, row in enumerate(table):
+        best: dict[str, int] = {}
+        for field, text in ((0, row[5]), (1, row[3]), (2, row[4]), (3, row[1])):
+            best.update(dict.fromkeys(tokens.terms(text), field))  # later fields are better
+        for term, field in best.items():
+            found[term].append(page * 4 + field)
+    out = {}
+    for term in sorted(found):
+        prev, enc = 0, []
+        for value in found[term]:
+            enc.append(value - prev * 4)
+            prev = value // 4
+        out[term] = enc
+    return out
+
+
+def files(kb: KnowledgeBase) -> dict[str, str]:
+    """Every file of the index: its path under the site -> its text (deterministic)."""
+    table = rows(kb)
+    buckets: dict[str, dict[str, list[int]]] = defaultdict(dict)
+    for term, enc in postings(table).items():
+        buckets[tokens.bucket(term)][term] = enc
+    out = {
+        f"{INDEX_DIR}/t-{key}.js": _script("kbSearchTerms", key, buckets[key]) for key in sorted(buckets)
+    }
+    records = [[r[0], r[1], r[2], _snippet(r[3])] for r in table]
+    for n in range(0, len(records), PAGE_PART):
+        out[f"{INDEX_DIR}/p-{n // PAGE_PART}.js"] = _script(
+            "kbSearchPages", n // PAGE_PART, records[n : n + PAGE_PART]
+        )
+    out[f"{INDEX_DIR}/keys.js"] = _script(
+        "kbSearchKeys",
+        {"buckets": sorted(buckets), "pages": len(records), "part": PAGE_PART, "words": words(kb)},
+    )
+    return out
