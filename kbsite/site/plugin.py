@@ -26,14 +26,13 @@ from ..outputs.handbook import Handbook
 from ..outputs.names import download_name
 from ..safety import audit, images, policy, reproducible
 from ..safety.audit_pool import InlineAuditor, PageAuditor
-from . import frame, i18n, parallel
+from . import frame, i18n, parallel, search
 from .config import KbConfig, declared_languages
 from .htmlsize import squeeze
 from .markdown_ext import KbExtension
 from .navcache import NavCache
 from .pages import DOWNLOADS, GLOSSARY, HOME, generated_pages, nav
 from .render import Renderer, page_url, toc_with_template_sections
-from . import search
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 log = logging.getLogger("mkdocs.plugins.kbsite")

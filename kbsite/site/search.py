@@ -70,7 +70,7 @@ def rows(kb: KnowledgeBase) -> list[list[str]]:
     _: Callable[[str], str] = i18n.translations(i18n.code(kb)).gettext
     out = [_article_row(a) for a in kb.articles]
     out += [
-        [page_url(c.src_uri), _("Category: %s") % c.title, _("Category"), c.description, "", ""]
+        [page_url(c.src_uri), _("Category: %s") % c.title, _("Category page"), c.description, "", ""]
         for c in kb.categories
     ]
     out += [
@@ -84,10 +84,10 @@ def rows(kb: KnowledgeBase) -> list[list[str]]:
     return [[row[0], *(_SCHEME.sub("", text) if "://" in text else text for text in row[1:])] for row in out]
 
 
-
-
 def _script(call: str, *args: object) -> str:
-    return f"{call}(" + ",".join(json.dumps(a, ensure_ascii=False, separators=(",", ":")) for a in args) + ");\n"
+    return (
+        f"{call}(" + ",".join(json.dumps(a, ensure_ascii=False, separators=(",", ":")) for a in args) + ");\n"
+    )
 
 
 def _snippet(text: str) -> str:
@@ -136,9 +136,7 @@ def files(kb: KnowledgeBase) -> dict[str, str]:
     buckets: dict[str, dict[str, list[int]]] = defaultdict(dict)
     for term, enc in postings(table).items():
         buckets[tokens.bucket(term)][term] = enc
-    out = {
-        f"{INDEX_DIR}/t-{key}.js": _script("kbSearchTerms", key, buckets[key]) for key in sorted(buckets)
-    }
+    out = {f"{INDEX_DIR}/t-{key}.js": _script("kbSearchTerms", key, buckets[key]) for key in sorted(buckets)}
     records = [[r[0], r[1], r[2], _snippet(r[3])] for r in table]
     for n in range(0, len(records), PAGE_PART):
         out[f"{INDEX_DIR}/p-{n // PAGE_PART}.js"] = _script(

@@ -73,9 +73,7 @@ def _split(word: str) -> list[str]:
         return [word]
     out = []
     for run in _CJK_RUN.findall(word):
-        if not is_cjk(run):
-            out.append(run)
-        elif len(run) == 1:
+        if not is_cjk(run) or len(run) == 1:
             out.append(run)
         else:
             out += [run[i : i + 2] for i in range(len(run) - 1)]
