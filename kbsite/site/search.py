@@ -116,7 +116,8 @@ def postings(table: list[list[str]]) -> dict[str, list[int]]:
     found: dict[str, list[int]] = defaultdict(list)
     for page, row in enumerate(table):
         best: dict[str, int] = {}
-        for field, text in ((0, row[5]), (1, row[3]), (2, row[4]), (3, row[1])):
+        # The category ("where") counts as a tag, as it did in the one-file index.
+        for field, text in ((0, row[5]), (1, row[3]), (2, f"{row[2]} {row[4]}"), (3, row[1])):
             best.update(dict.fromkeys(tokens.terms(text), field))  # later fields are better
         for term, field in best.items():
             found[term].append(page * 4 + field)

@@ -253,6 +253,7 @@
   // ---- showing
   function status(text) {
     if (failed) return;
+    panel.removeAttribute("data-done");
     shown = []; list.textContent = ""; select(-1);
     live.textContent = text;
     open(!!text);
@@ -292,6 +293,7 @@
 
   function show(records, total) {
     shown = records;
+    panel.setAttribute("data-done", query);  // for tests and the bench: this query's results are in
     list.textContent = "";
     var qwords = fold(query).match(WORDS) || [];
     if (!records.length) {
