@@ -26,7 +26,8 @@ ONE_WORD_KB, TWO_WORDS_KB = 250, 400
 JS = Path(search.__file__).parent.parent / "templates" / "assets" / "javascripts" / "kb-search.js"
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Search</title></head>
 <body><div class="kb-search" data-kb-search></div>
-<script src="assets/javascripts/kb-search.js" defer></script></body></html>
+<script src="assets/javascripts/kb-search.js" data-parts="{parts}" data-page-part="{part}" defer></script>
+</body></html>
 """
 LONGTASKS = """window.__kbLong = [];
 new PerformanceObserver(l => { for (const e of l.getEntries()) window.__kbLong.push(e.duration); })
@@ -34,34 +35,39 @@ new PerformanceObserver(l => { for (const e of l.getEntries()) window.__kbLong.p
 
 
 @pytest.fixture(scope="module")
-def big(tmp_path_factory) -> tuple[Path, dict[str, str], list]:
+def big(tmp_path_factory) -> tuple[Path, search.SearchIndex, list]:
     tmp = tmp_path_factory.mktemp("search-1000")
     kb = load.load(synth.write_kb(tmp / "kb", ARTICLES) / "content", "Synthetic KB")
-    files = search.files(kb)
+    index = search.build(kb)
+    files = index.files
     site = tmp / "site"
     for path, text in files.items():
         (site / path).parent.mkdir(parents=True, exist_ok=True)
         (site / path).write_text(text, encoding="utf-8")
     (site / "assets" / "javascripts").mkdir(parents=True)
     shutil.copy(JS, site / "assets" / "javascripts" / "kb-search.js")
-    (site / "index.html").write_text(PAGE, encoding="utf-8")
-    return site, files, search.rows(kb)
+    (site / "index.html").write_text(PAGE.format(parts=index.parts, part=search.PAGE_PART), encoding="utf-8")
+    return site, index, search.rows(kb)
 
 
-def heavy_words(files: dict[str, str], rows: list, n: int) -> list[str]:
+def heavy_words(index: search.SearchIndex, rows: list, n: int) -> list[str]:
     """The n most used words of five letters or more (their parts and the typo part are
     loaded, and they have many results over many page parts): the costly queries."""
     counts: Counter[str] = Counter()
     for row in rows:
         counts.update(set(tokens.terms(" ".join(row[1:]))))
-    size = {p.removeprefix("search/t-").removesuffix(".js"): len(t.encode()) for p, t in files.items()}
+
+    def part(w: str) -> int:
+        return tokens.bucket(w, index.parts)
+
+    size = {n: len(index.files[f"search/t-{n}.js"].encode()) for n in range(index.parts)}
     ranked = sorted(
         (w for w in counts if len(w) >= 5),
-        key=lambda w: (-(size[tokens.bucket(w)] + size.get(tokens.bucket(w[0] + w[2]), 0)), -counts[w], w),
+        key=lambda w: (-(size[part(w)] + size[part(w[0] + w[2])]), -counts[w], w),
     )
     out: list[str] = []
     for w in ranked:  # one word per part: two words from one part would cost less
-        if tokens.bucket(w) not in {tokens.bucket(o) for o in out}:
+        if part(w) not in {part(o) for o in out}:
             out.append(w)
         if len(out) == n:
             return out
@@ -89,8 +95,8 @@ def query_bytes(chromium, site: Path, query: str) -> tuple[int, list[str], float
 
 
 def test_one_and_two_word_queries_load_little(chromium, big):
-    site, files, rows = big
-    one, two = heavy_words(files, rows, 2)
+    site, index, rows = big
+    one, two = heavy_words(index, rows, 2)
     size1, parts1, long1 = query_bytes(chromium, site, one)
     size2, parts2, long2 = query_bytes(chromium, site, f"{one} {two}")
     print(f"\n{one!r}: {size1 / 1024:.0f} KB in {len(parts1)} files; '{one} {two}': {size2 / 1024:.0f} KB")
@@ -102,9 +108,9 @@ def test_one_and_two_word_queries_load_little(chromium, big):
 
 
 def test_whole_index_no_bigger_than_the_one_it_replaced(big):
-    _, files, rows = big
+    _, index, rows = big
     before = "kbSearchAdd([" + ",\n".join(
         json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in rows
     )
-    after = sum(len(t.encode()) for t in files.values())
+    after = sum(len(t.encode()) for t in index.files.values())
     assert after <= 1.3 * len(before.encode()), (after, len(before.encode()))

@@ -81,12 +81,12 @@ def test_browser_and_build_make_the_same_terms(page, starter_site, starter_kb):
         texts += [search.plain_text(a.body) for a in view(starter_kb, lang).articles[:8]]
     got = p.evaluate(
         "texts => texts.map(t => { const k = window.kbSearchTokens, terms = k.terms(t);"
-        " return [terms, terms.map(k.bucket), k.terms(t, true)]; })",
+        " return [terms, terms.map(w => [k.bucket(w, 16), k.bucket(w, 1024)]), k.terms(t, true)]; })",
         texts,
     )
     for text, (terms, buckets, query) in zip(texts, got, strict=True):
         assert terms == tokens.terms(text), text[:80]
-        assert buckets == [tokens.bucket(t) for t in terms]
+        assert buckets == [[tokens.bucket(t, 16), tokens.bucket(t, 1024)] for t in terms]
         assert query == tokens.terms(text, query=True)
     assert not log.errors
 

@@ -164,8 +164,8 @@ class KbPlugin(BasePlugin[KbConfig]):
             self._add_handbook(files, config, articles)
         if epub_on:
             self._add_epub(files, config, articles)
-        self.search_files = search.files(self.kb) if self.config.search else {}
-        for path, text in self.search_files.items():
+        self.search = search.build(self.kb) if self.config.search else None
+        for path, text in (self.search.files if self.search else {}).items():
             files.append(File.generated(config, path, content=text))
         for page in self.generated.values():
             files.append(
@@ -291,7 +291,8 @@ class KbPlugin(BasePlugin[KbConfig]):
         env.globals["kb_policy"] = policy  # kb/base.html writes the policy into every page
         if self.config.fast_nav:
             env.globals["kb_nav"] = NavCache()  # fresh per build: pages and URLs may change
-        env.globals["kb_search"] = bool(self.search_files)
+        env.globals["kb_search"] = self.search
+        env.globals["kb_search_page_part"] = search.PAGE_PART
         env.globals["kb_memo"] = {}  # template fragments that depend only on the page's folder
         env.globals["kb_top_urls"] = self.top_urls
         env.globals["kb_language_links"] = functools.partial(i18n.language_links, self.kb)

@@ -8,11 +8,13 @@ The index is inverted and split, so a query over a slow onion circuit loads a
 few small parts, not the whole index. Every part is a script that calls a
 global function (a script tag loads from file:// where fetch() cannot):
 
-- `search/keys.js`: which term parts exist and how many page parts there are;
-- `search/t-<bucket>.js`: every term of one bucket (kbsite.site.tokens) with its
-  postings, so a word and all its completions sit in one part;
+- `search/t-N.js`: every term of bucket N (kbsite.site.tokens.bucket) with its
+  postings, so a word and all its completions sit in one part, and the box's words;
 - `search/p-N.js`: the records of PAGE_PART pages (address, title, where, summary),
   loaded only for the pages a query shows.
+
+The number of term parts grows with the index (about TERM_PART_BYTES each); pages
+tell the script (data-parts, data-page-part), so a query needs no list first.
 
 A posting is one integer per page: (page number - previous page number) * 4 + the
 best field the term stands in (3 title, 2 tags and tools, 1 summary, 0 body).
@@ -24,6 +26,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ..content.load import MARKER_RE
 from ..content.model import Article, KnowledgeBase
@@ -33,6 +36,7 @@ from .render import page_url
 
 INDEX_DIR = "search"
 PAGE_PART = 32  # pages per record part: a query shows 10, so loads a few small parts
+TERM_PART_BYTES = 8_000  # on average: a part also holds every term of its two-letter start
 SUMMARY_CHARS = 240  # a result's snippet; a category's long description is cut
 
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
@@ -98,11 +102,10 @@ def _snippet(text: str) -> str:
 
 
 def words(kb: KnowledgeBase) -> dict[str, str]:
-    """The search box's messages in the index's language (%s: the query, %d: a number)."""
+    """The search box's messages in the index's language (%s: the query, %d: a number);
+    the page itself carries the few it needs before any part has loaded."""
     _ = i18n.translations(i18n.code(kb)).gettext
     return {
-        "loading": _("Loading the search index…"),
-        "failed": _("The search index could not be loaded."),
         "none": _("No article matches “%s”."),
         "subjects": _("Look it up in the subject index"),
         "one": _("1 result"),
@@ -131,20 +134,28 @@ def postings(table: list[list[str]]) -> dict[str, list[int]]:
     return out
 
 
-def files(kb: KnowledgeBase) -> dict[str, str]:
-    """Every file of the index: its path under the site -> its text (deterministic)."""
+@dataclass
+class SearchIndex:
+    parts: int  # term parts
+    files: dict[str, str]  # path under the site -> text
+
+
+def build(kb: KnowledgeBase) -> SearchIndex:
+    """Every file of the index (deterministic)."""
     table = rows(kb)
-    buckets: dict[str, dict[str, list[int]]] = defaultdict(dict)
-    for term, enc in postings(table).items():
-        buckets[tokens.bucket(term)][term] = enc
-    out = {f"{INDEX_DIR}/t-{key}.js": _script("kbSearchTerms", key, buckets[key]) for key in sorted(buckets)}
+    terms = postings(table)
+    size = sum(len(t.encode()) + 4 * len(e) for t, e in terms.items())
+    parts = 16
+    while parts < 4096 and size / parts > TERM_PART_BYTES:
+        parts *= 2
+    buckets: list[dict[str, list[int]]] = [{} for _ in range(parts)]
+    for term, enc in terms.items():
+        buckets[tokens.bucket(term, parts)][term] = enc
+    said = words(kb)
+    out = {f"{INDEX_DIR}/t-{n}.js": _script("kbSearchTerms", n, b, said) for n, b in enumerate(buckets)}
     records = [[r[0], r[1], r[2], _snippet(r[3])] for r in table]
     for n in range(0, len(records), PAGE_PART):
         out[f"{INDEX_DIR}/p-{n // PAGE_PART}.js"] = _script(
             "kbSearchPages", n // PAGE_PART, records[n : n + PAGE_PART]
         )
-    out[f"{INDEX_DIR}/keys.js"] = _script(
-        "kbSearchKeys",
-        {"buckets": sorted(buckets), "pages": len(records), "part": PAGE_PART, "words": words(kb)},
-    )
-    return out
+    return SearchIndex(parts, out)

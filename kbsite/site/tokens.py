@@ -10,8 +10,8 @@ tests/test_search_tokens.py runs both on the same strings in a browser:
   the parts and the joined word, so either spelling finds it;
 - CJK (kana, kanji, hangul) has no spaces: each run becomes overlapping character
   bigrams, as Lucene's CJK analyser does, at build time and in the query alike;
-- a term's bucket (the index part it is stored in) is its first two characters,
-  or one hashed character for CJK, so a prefix finds every longer term in one part.
+- a term's bucket (the index part it is stored in) is a hash of its first two
+  characters (one for CJK), so a prefix finds every longer term in one part.
 """
 
 from __future__ import annotations
@@ -105,12 +105,11 @@ def _add(word: str, out: list[str], query: bool) -> None:
         out += _split(part)
 
 
-def _char_key(ch: str) -> str:
-    return ch if ("a" <= ch <= "z" or "0" <= ch <= "9") else f"_{ord(ch):x}_"
-
-
-def bucket(term: str) -> str:
-    """The name of the index part that holds `term` (safe in a file name)."""
-    if is_cjk(term):
-        return f"c{ord(term[0]) % 256:02x}"
-    return "".join(_char_key(ch) for ch in term[:2])
+def bucket(term: str, parts: int) -> int:
+    """The index part (of `parts`) that holds `term`: a hash of its first two characters, one
+    for CJK, so a prefix finds all its longer terms in one part, and every part exists (a
+    query never asks for a missing file, and needs no list of files first)."""
+    h = 0
+    for ch in term[: 1 if is_cjk(term) else 2]:
+        h = (h * 31 + ord(ch)) % 1_000_003
+    return h % parts

@@ -10,9 +10,12 @@
   var box = document.querySelector("[data-kb-search]");
   if (!script || !box) return;
   var root = script.src.replace(/assets\/javascripts\/kb-search\.js([?#].*)?$/, "");
+  var PARTS = parseInt(script.getAttribute("data-parts"), 10) || 0;
+  var PAGE_PART = parseInt(script.getAttribute("data-page-part"), 10) || 1;
+  if (!PARTS) return;
   var SLICE_MS = 8, MAX_RESULTS = 10, TYPO_MIN = 5;
   var WEIGHT = [1, 4, 16, 64];  // body, summary, tags and tools, title: a better field always wins
-  var info = null, words = {}, buckets = {}, pages = [], pending = {}, failed = false;
+  var words = {}, buckets = {}, pages = [], pending = {}, failed = false;
   var run = 0, query = "", active = -1, shown = [];
 
   // ---- terms: the same steps as kbsite/site/tokens.py
@@ -50,13 +53,10 @@
     }
     return out.filter(function (t) { return Array.from(t).length <= 40; });
   }
-  function charKey(c) {
-    return /^[a-z0-9]$/.test(c) ? c : "_" + c.codePointAt(0).toString(16) + "_";
-  }
-  function bucket(t) {
-    var cs = Array.from(t);
-    if (isCjk(t)) return "c" + ("0" + (cs[0].codePointAt(0) % 256).toString(16)).slice(-2);
-    return cs.slice(0, 2).map(charKey).join("");
+  function bucket(t, parts) {
+    var cs = Array.from(t).slice(0, isCjk(t) ? 1 : 2), h = 0;
+    for (var i = 0; i < cs.length; i++) h = (h * 31 + cs[i].codePointAt(0)) % 1000003;
+    return h % parts;
   }
   window.kbSearchTokens = {fold: fold, terms: terms, bucket: bucket};  // for the tests: one rule
 
@@ -66,18 +66,12 @@
     pending[name] = true;
     var s = document.createElement("script");
     s.src = root + "search/" + name + ".js";
-    s.onerror = function () { failed = true; status(words.failed || "The search index could not be loaded."); };
+    s.onerror = function () { status(box.getAttribute("data-failed") || "The search index could not be loaded."); failed = true; };
     document.head.appendChild(s);
   }
-  window.kbSearchKeys = function (data) {
-    info = data;
-    words = data.words || {};
-    info.has = {};
-    for (var i = 0; i < data.buckets.length; i++) info.has[data.buckets[i]] = true;
-    if (query) search(query);
-  };
-  window.kbSearchTerms = function (key, table) {
-    buckets[key] = {table: table, list: Object.keys(table)};
+  window.kbSearchTerms = function (n, table, said) {
+    buckets[n] = {table: table, list: Object.keys(table)};
+    words = said;
     if (query) search(query);
   };
   window.kbSearchPages = function (n, records) {
@@ -136,9 +130,7 @@
     } else input.removeAttribute("aria-activedescendant");
   }
 
-  input.addEventListener("focus", function () { if (!info) load("keys"); });
   input.addEventListener("input", function () {
-    if (!info) load("keys");
     query = input.value.trim();
     if (!query) { clear(); return; }
     search(query);
@@ -186,21 +178,20 @@
   function needs(t) {
     // The parts a term's matches can stand in: its own, and for a typo in its second
     // letter (a swap, or one letter too many) the part of its first and third.
-    var keys = [bucket(t)], cs = Array.from(t);
-    if (cs.length >= TYPO_MIN && !isCjk(t)) keys.push(bucket(cs[0] + cs[2]));
-    return keys.filter(function (k, i) { return info.has[k] && keys.indexOf(k) === i; });
+    var keys = [bucket(t, PARTS)], cs = Array.from(t);
+    if (cs.length >= TYPO_MIN && !isCjk(t)) keys.push(bucket(cs[0] + cs[2], PARTS));
+    return keys.filter(function (k, i) { return keys.indexOf(k) === i; });
   }
 
   function search(q) {
     var mine = ++run;
-    if (!info) { status(words.loading || "Loading the search index…"); return; }
     var qterms = terms(q, true).filter(function (t) { return isCjk(t) || Array.from(t).length > 1 || /[0-9]/.test(t); });
     if (!qterms.length) { status(""); return; }
     var missing = false;
     qterms.forEach(function (t) {
       needs(t).forEach(function (k) { if (!buckets[k]) { missing = true; load("t-" + k); } });
     });
-    if (missing) { if (!shown.length) status(words.loading || "Loading the search index…"); return; }
+    if (missing) { if (!shown.length) status(box.getAttribute("data-loading") || "…"); return; }
     // Jobs: each query term against each term of its parts, in time slices.
     var jobs = [];
     qterms.forEach(function (t, qi) {
@@ -241,13 +232,15 @@
       if (total > 0) hits.push([total, +key]);
     }
     hits.sort(function (a, b) { return b[0] - a[0] || a[1] - b[1]; });
-    var missing = false, top = hits.slice(0, MAX_RESULTS);
+    // The records of the best results: those loaded so far are shown at once, in order;
+    // the rest follow as their parts arrive (kbSearchPages searches again).
+    var ready = [], complete = true, top = hits.slice(0, MAX_RESULTS);
     top.forEach(function (h) {
-      var part = Math.floor(h[1] / info.part);
-      if (!pages[part]) { missing = true; load("p-" + part); }
+      var part = pages[Math.floor(h[1] / PAGE_PART)];
+      if (!part) { complete = false; load("p-" + Math.floor(h[1] / PAGE_PART)); }
+      else if (complete) ready.push(part[h[1] % PAGE_PART]);
     });
-    if (missing) return;  // shown when the records arrive (kbSearchPages searches again)
-    show(top.map(function (h) { return pages[Math.floor(h[1] / info.part)][h[1] % info.part]; }), hits.length);
+    if (complete || ready.length) show(ready, hits.length, complete);
   }
 
   // ---- showing
@@ -291,9 +284,10 @@
     return frag;
   }
 
-  function show(records, total) {
+  function show(records, total, complete) {
     shown = records;
-    panel.setAttribute("data-done", query);  // for tests and the bench: this query's results are in
+    if (complete) panel.setAttribute("data-done", query);  // for tests and the bench: all shown
+    else panel.removeAttribute("data-done");
     list.textContent = "";
     var qwords = fold(query).match(WORDS) || [];
     if (!records.length) {
