@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from kbsite.content import load
 from kbsite.content.languages import declared
 from kbsite.content.model import initial, sort_key
 from kbsite.content.view import view
+from kbsite.site.subjects import subjects
 from kbsite.site.tokens import fold
 
 ENTRY = re.compile(r'<dt id="([^"]+)">(.*?)</dt>\s*<dd>(.*?)</dd>', re.S)
@@ -87,3 +89,25 @@ def test_no_javascript_bar_links_the_subject_index(starter_site, lang):
     page = starter_site / ("" if lang == "en" else lang) / "network" / "tor-vs-vpn.html"
     noscript = page.read_text(encoding="utf-8").split("<noscript>")[1].split("</noscript>")[0]
     assert 'href="../subjects.html"' in noscript
+
+
+def test_handbook_ends_with_the_subject_index_and_its_pages(starter_site, starter_kb):
+    """Read back with poppler: every reference's page shows the article's title."""
+    pdf = starter_site / "downloads" / "anonymity-sense-handbook.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = [" ".join(p.split()) for p in text.split("\f")]
+    start = max(
+        i for i, p in enumerate(pages) if p.startswith("Subject index") or " Subject index " in p[:80]
+    )
+    index = "\n".join(text.split("\f")[start:])
+    refs = re.findall(r"([^;\n]+?), p\.\s(\d+)", index)
+    kb = view(starter_kb, "en")
+    expected = sum(len(s.articles) for _, group in subjects(kb) for s in group)
+    assert len(refs) == expected > 20
+    for title, number in refs:
+        assert " ".join(title.split()) in pages[int(number) - 1], (title, number)
+    names = [s.name for _, group in subjects(kb) for s in group if s.articles]
+    at = 0
+    for name in names:  # every entry, in order
+        at = index.find(name + "\n", at)
+        assert at != -1, name
