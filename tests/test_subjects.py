@@ -96,17 +96,17 @@ def test_handbook_ends_with_the_subject_index_and_its_pages(starter_site, starte
     pdf = starter_site / "downloads" / "anonymity-sense-handbook.pdf"
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     pages = [" ".join(p.split()) for p in text.split("\f")]
-    start = max(
-        i for i, p in enumerate(pages) if p.startswith("Subject index") or " Subject index " in p[:80]
-    )
-    index = "\n".join(text.split("\f")[start:])
-    refs = re.findall(r"([^;\n]+?), p\.\s(\d+)", index)
     kb = view(starter_kb, "en")
-    expected = sum(len(s.articles) for _, group in subjects(kb) for s in group)
-    assert len(refs) == expected > 20
-    for title, number in refs:
-        assert " ".join(title.split()) in pages[int(number) - 1], (title, number)
-    names = [s.name for _, group in subjects(kb) for s in group if s.articles]
+    letters = subjects(kb)
+    # The index's title followed by its first letter (later pages repeat the title as running head).
+    start = re.search(rf"^Subject index\n+{letters[0][0]}\n", text, re.M)
+    assert start, "the subject index is in the book"
+    index = text[start.start() :]
+    refs = re.findall(r"([^;\n]+?),\s+p\.\s(\d+)", index)  # a title's last line, its page
+    assert len(refs) == sum(len(s.articles) for _, group in letters for s in group) > 20
+    for title, number in refs:  # poppler joins a word broken at its hyphen: compare without
+        assert " ".join(title.split()).replace("-", "") in pages[int(number) - 1].replace("-", ""), title
+    names = [s.name for _, group in letters for s in group if s.articles]
     at = 0
     for name in names:  # every entry, in order
         at = index.find(name + "\n", at)
