@@ -35,9 +35,9 @@ from .pages import GLOSSARY
 from .render import page_url
 
 INDEX_DIR = "search"
-PAGE_PART = 32  # pages per record part: a query shows 10, so loads a few small parts
+PAGE_PART = 16  # pages per record part: a query shows 10 results, so loads up to 10 small parts
 TERM_PART_BYTES = 8_000  # on average: a part also holds every term of its two-letter start
-SUMMARY_CHARS = 240  # a result's snippet; a category's long description is cut
+SUMMARY_CHARS = 160  # a result's snippet: a long summary or category description is cut
 
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MARKUP = re.compile(r"<[^>]+>|\{:[^}]*\}|[`*]+|__")  # a lone _ may be part of a word
