@@ -209,7 +209,9 @@ def test_combobox_by_keyboard(page, starter_site):
     assert box.get_attribute("role") == "combobox" and box.get_attribute("aria-expanded") == "true"
     listbox = p.locator("#" + box.get_attribute("aria-controls"))
     assert listbox.get_attribute("role") == "listbox"
-    assert re.match(r"\d+ results", p.locator("[role=status]").inner_text()), "the count is announced"
+    assert re.match(r"\d+ results", p.locator(".kb-search [role=status]").inner_text()), (
+        "the count is announced"
+    )
 
     def active() -> str | None:
         ref = box.get_attribute("aria-activedescendant")

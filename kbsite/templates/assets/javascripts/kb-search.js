@@ -97,9 +97,13 @@
   var panel = document.createElement("div");
   panel.className = "kb-search__results";
   panel.hidden = true;
-  var live = document.createElement("p");  // present from the start, so changes are announced
+  var live = document.createElement("p");
   live.className = "kb-search__status";
-  live.setAttribute("role", "status");
+  // What the status says, announced: a live region outside the hidden panel, in the page
+  // from the start, so screen readers hear its changes.
+  var say = document.createElement("p");
+  say.className = "kb-sr";
+  say.setAttribute("role", "status");
   var list = document.createElement("ul");
   list.className = "kb-search__list";
   list.id = "kb-search-list";
@@ -110,6 +114,7 @@
   form.appendChild(input);
   box.insertBefore(form, box.firstChild);
   box.appendChild(panel);
+  box.appendChild(say);
   box.classList.add("kb-search--ready");
 
   function open(yes) {
@@ -117,7 +122,7 @@
     input.setAttribute("aria-expanded", yes && shown.length ? "true" : "false");
   }
   function clear() {
-    input.value = ""; query = ""; run++; shown = []; list.textContent = ""; live.textContent = "";
+    input.value = ""; query = ""; run++; shown = []; list.textContent = ""; live.textContent = ""; say.textContent = "";
     select(-1); open(false);
   }
   function select(n) {
@@ -248,7 +253,7 @@
     if (failed) return;
     panel.removeAttribute("data-done");
     shown = []; list.textContent = ""; select(-1);
-    live.textContent = text;
+    live.textContent = say.textContent = text;
     open(!!text);
   }
 
@@ -297,6 +302,7 @@
       a.className = "kb-search__subjects";
       a.textContent = words.subjects || "Look it up in the subject index";
       live.appendChild(a);
+      say.textContent = live.textContent;
       select(-1);
       open(true);
       return;
@@ -330,6 +336,7 @@
     var one = total === 1;
     live.textContent = (one ? words.one || "1 result" : (words.many || "%d results").replace("%d", total)) +
       (total > MAX_RESULTS ? (words.best || ", best %d shown").replace("%d", MAX_RESULTS) : "");
+    say.textContent = live.textContent;
     select(-1);
     open(true);
   }
