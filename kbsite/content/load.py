@@ -35,7 +35,15 @@ MARKER_RE = re.compile(r"^[ \t]*\{\{[ \t]*table:[ \t]*([^}\s]*)[ \t]*\}\}[ \t]*$
 LOOSE_MARKER_RE = re.compile(r"\{\{\s*table\b")
 ARTICLE_KEYS = {"title", "summary", "tags", "updated", "reviewed", "tools", "related", "tables"}
 # Paths the generator writes itself; content may not take them.
-RESERVED_PAGES = {"index.md", "a-z.md", "glossary.md", "misunderstandings.md", "checklists.md", "search.md"}
+RESERVED_PAGES = {
+    "index.md",
+    "a-z.md",
+    "glossary.md",
+    "misunderstandings.md",
+    "checklists.md",
+    "search.md",
+    "subjects.md",
+}
 RESERVED_FOLDERS = {"tools", "downloads", "assets", "search", DATA_DIR}
 # Titles, names and summaries are plain text: MkDocs and Material write page titles and
 # navigation entries unescaped (and `striptags` turns &lt; back into <), so markup is refused.

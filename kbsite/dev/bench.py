@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 
 from . import synth
+from .bench_search import bench_search_size
+from .bench_search import table as search_table
 
 EPOCH = "1767225600"
 STOCK_FULL_LIMIT = 1000  # stock full navigation at 3,000 articles: ~10 min and >1 GB here
@@ -117,54 +119,6 @@ def files_loaded(browser, page_file: Path) -> int:
     return len(seen)
 
 
-def search_timing(browser, page_file: Path, query: str) -> dict:
-    """Click the box, type `query` at once: ms to first results, to all parts searched,
-    and the longest main-thread task (ms) from the click on."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.add_init_script(LONGTASKS)
-    page.goto(page_file.as_uri())
-    page.wait_for_load_state("load")
-    page.wait_for_timeout(500)
-    page.evaluate("""() => {
-      const panel = document.querySelector('.kb-search__results');
-      window.__kbT = {key: null, first: null, all: null};
-      document.addEventListener('keydown', () => { if (__kbT.key === null) __kbT.key = performance.now(); }, true);
-      new MutationObserver(() => {
-        const now = performance.now(), status = panel.querySelector('.kb-search__status');
-        if (__kbT.first === null && panel.querySelector('li')) __kbT.first = now;
-        if (__kbT.all === null && panel.querySelector('li') && status && !/so far/.test(status.textContent)) __kbT.all = now;
-      }).observe(panel, {childList: true, subtree: true});
-      window.__kbClick = performance.now();
-    }""")
-    page.click(".kb-search__input")
-    page.keyboard.type(query)
-    page.wait_for_function("() => window.__kbT.all !== null", timeout=30000)
-    page.wait_for_timeout(500)
-    r = page.evaluate("""() => ({t: __kbT, click: __kbClick, long: __kbLong,
-      results: document.querySelectorAll('.kb-search__list li').length,
-      top: document.querySelector('.kb-search__title') && document.querySelector('.kb-search__title').textContent})""")
-    page.close()
-    during = [d for start, d in r["long"] if start + d >= r["click"]]
-    on_load = [d for start, d in r["long"] if start + d < r["click"]]
-    return {
-        "query": query,
-        "first_results_ms": round(r["t"]["first"] - r["t"]["key"], 1),
-        "all_results_ms": round(r["t"]["all"] - r["t"]["key"], 1),
-        "longest_task_search_ms": max(during, default=0),
-        "longest_task_page_load_ms": max(on_load, default=0),
-        "results": r["results"],
-        "top": r["top"],
-    }
-
-
-def _query_word(kb_root: Path) -> str:
-    """A mid-frequency word of the synthetic vocabulary (deterministic)."""
-    import random
-
-    words = synth._Words(random.Random(synth.SEED))
-    return words.rare[200]
-
-
 def bench_size(n: int, work: Path, rounds: int, stock_full: bool, browser) -> dict:
     root = work / f"kb-{n}"
     shutil.rmtree(root, ignore_errors=True)
@@ -251,13 +205,9 @@ def bench_languages(n: int, work: Path, rounds: int) -> dict:
     }
 
 
-def bench_search(n: int, work: Path, browser) -> dict:
-    site = work / f"kb-{n}" / "kbsite" / "site"
-    page = sorted(site.glob("network/*.html"))[0]
-    return search_timing(browser, page, _query_word(work))
-
-
 def table(results: dict) -> str:
+    if not results["sizes"]:  # --search-only
+        return search_table(results["search"])
     rows = [
         (
             "articles",
@@ -304,12 +254,8 @@ def table(results: dict) -> str:
     )
     if ratios:
         lines.append(f"kbsite build time growth: {ratios}")
-    for s in results["search"]:
-        lines.append(
-            f"search at {s['articles']} articles ('{s['query']}', {s['results']} shown): first results "
-            f"{s['first_results_ms']:.0f} ms, all parts searched {s['all_results_ms']:.0f} ms, longest task "
-            f"while searching {s['longest_task_search_ms']:.0f} ms (page load: {s['longest_task_page_load_ms']:.0f} ms)"
-        )
+    if results["search"]:
+        lines.append(search_table(results["search"]))
     if results.get("handbook"):
         from .bench_handbook import table as handbook_table
 
@@ -340,6 +286,11 @@ def main(argv: list[str] | None = None) -> int:
         help="articles for the 3-language row (0: none); `--languages-only` runs only that row",
     )
     ap.add_argument("--languages-only", action="store_true")
+    ap.add_argument(
+        "--search-only",
+        action="store_true",
+        help="only kbsite builds (no handbook, no stock Material) and the search rows: search.json",
+    )
     ap.add_argument("--out", default="bench/results", help="folder for the JSON")
     ap.add_argument("--work", help="keep the generated sites here (default: a temporary folder)")
     args = ap.parse_args(argv)
@@ -372,15 +323,21 @@ def main(argv: list[str] | None = None) -> int:
             "sizes": [],
             "search": [],
         }
-        for n in sizes:
+        for n in sizes if args.search_only else ():
+            root = work / f"kb-{n}" / "kbsite"
+            synth.write_kb(root, n)
+            _kb_config(root)
+            wall, _, _ = run_measured([sys.executable, "-m", "kbsite.cli", "build"], root)
+            print(f"  {n:>5} kbsite build {wall:6.1f} s", flush=True)
+            results["search"].append(bench_search_size(n, root, browser))
+        for n in sizes if not args.search_only else ():
             rounds = 1 if args.quick or n > 1000 else args.rounds
             stock_full = n <= STOCK_FULL_LIMIT or args.stock_full_3000
             results["sizes"].append(bench_size(n, work, rounds, stock_full, browser))
-            if n <= 1000:
-                results["search"].append({"articles": n, **bench_search(n, work, browser)})
-        if not args.quick and args.languages_size:
+            results["search"].append(bench_search_size(n, work / f"kb-{n}" / "kbsite", browser))
+        if not args.quick and not args.search_only and args.languages_size:
             results["languages"] = bench_languages(args.languages_size, work, args.rounds)
-        if not args.quick:  # the PDF alone takes over a minute at 300
+        if not args.quick and not args.search_only:  # the PDF alone takes over a minute at 300
             from .bench_handbook import bench_handbook
 
             hb_sizes = [int(s) for s in args.handbook_sizes.split(",") if s.strip()]
@@ -392,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    name = "quick.json" if args.quick else "full.json"
+    name = "search.json" if args.search_only else "quick.json" if args.quick else "full.json"
     (out / name).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print()
     print(table(results))

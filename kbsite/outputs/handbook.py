@@ -30,6 +30,7 @@ from ..site import i18n
 from ..site.markdown_ext import EXTERNAL_RE, KbExtension
 from ..site.pages import GLOSSARY, TOOLS
 from ..site.render import Renderer
+from ..site.subjects import subjects
 from .bookparts import PartStore
 from .names import size_mb
 from .pagenumbers import PARALLEL_MIN_ARTICLES, PARTS_MIN_ARTICLES, Numberer
@@ -274,6 +275,7 @@ def book_html(
         direction=kb.language.direction if kb.language else "ltr",
         chapters=chapters,
         tools=[(t, arts) for t, arts in tools if arts],
+        subjects=subjects(kb),
         terms=kb.glossary,
         edition=when.date().isoformat() if when else "",
         created=when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else "",

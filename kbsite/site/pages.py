@@ -10,6 +10,7 @@ from typing import Any
 
 from ..content.model import KnowledgeBase, initial, sort_key
 from . import i18n
+from .subjects import SUBJECTS, subjects
 
 HOME, AZ, GLOSSARY, MISUNDERSTANDINGS, CHECKLISTS, TOOLS, DOWNLOADS, VERIFY = (
     "index.md",
@@ -82,6 +83,14 @@ def generated_pages(kb: KnowledgeBase, publisher: dict[str, str] | None = None) 
             _("A–Z index"),
             "kb/a-z.html",
             {"letters": [(letter, list(group)) for letter, group in by_letter]},
+        ),
+        GeneratedPage(
+            SUBJECTS,
+            _("Subject index"),
+            "kb/subjects.html",
+            {"letters": subjects(kb)},
+            in_nav=False,
+            nav_parent=AZ,
         ),
         GeneratedPage(
             TOOLS, _("Tools"), "kb/tools.html", {"tools": [(t, kb.citing(t)) for t in kb.tools.values()]}

@@ -26,14 +26,13 @@ from ..outputs.handbook import Handbook
 from ..outputs.names import download_name
 from ..safety import audit, images, policy, reproducible
 from ..safety.audit_pool import InlineAuditor, PageAuditor
-from . import frame, i18n, parallel
+from . import frame, i18n, parallel, search
 from .config import KbConfig, declared_languages, with_reviews
 from .htmlsize import squeeze
 from .markdown_ext import KbExtension
 from .navcache import NavCache
 from .pages import DOWNLOADS, GLOSSARY, HOME, generated_pages, nav
 from .render import Renderer, page_url, toc_with_template_sections
-from .search import INDEX_DIR, shards
 
 TEMPLATES = Path(__file__).parent.parent / "templates"
 log = logging.getLogger("mkdocs.plugins.kbsite")
@@ -166,9 +165,9 @@ class KbPlugin(BasePlugin[KbConfig]):
             self._add_handbook(files, config, articles)
         if epub_on:
             self._add_epub(files, config, articles)
-        self.search_parts = shards(self.kb) if self.config.search else []
-        for n, text in enumerate(self.search_parts):
-            files.append(File.generated(config, f"{INDEX_DIR}/index-{n}.js", content=text))
+        self.search = search.build(self.kb) if self.config.search else None
+        for path, text in (self.search.files if self.search else {}).items():
+            files.append(File.generated(config, path, content=text))
         for page in self.generated.values():
             files.append(
                 File.generated(
@@ -293,7 +292,8 @@ class KbPlugin(BasePlugin[KbConfig]):
         env.globals["kb_policy"] = policy  # kb/base.html writes the policy into every page
         if self.config.fast_nav:
             env.globals["kb_nav"] = NavCache()  # fresh per build: pages and URLs may change
-        env.globals["kb_search_parts"] = len(self.search_parts)
+        env.globals["kb_search"] = self.search
+        env.globals["kb_search_page_part"] = search.PAGE_PART
         env.globals["kb_memo"] = {}  # template fragments that depend only on the page's folder
         env.globals["kb_top_urls"] = self.top_urls
         # The live preview builds one language (kbsite serve): links to the others would 404.
