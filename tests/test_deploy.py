@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html.parser
-import os
 import re
 import shutil
 import socket
@@ -18,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from hosting_build import ROOT
 
+from kbsite.dev.nginx import write_main_conf
 from kbsite.outputs import deploy
 from kbsite.safety.policy import CSP, HEADERS
 
@@ -62,17 +62,9 @@ class Nginx:
         listen = f"unix:{socket_path}" if socket_path else f"127.0.0.1:{self.port}"
         server_block = server_block.replace("listen unix:/run/kbsite/nginx.sock;", f"listen {listen};")
         assert f"listen {listen};" in server_block
-        user = "user root root;\n" if os.geteuid() == 0 else ""  # workers must read pytest's 0700 tmp
-        temp = "".join(
-            f"    {k}_temp_path {work}/{k};\n" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-        )
-        (work / "nginx.conf").write_text(
-            f"{user}daemon off;\nworker_processes 1;\npid {work}/nginx.pid;\nerror_log {work}/error.log;\n"
-            f"events {{}}\nhttp {{\n{temp}{server_block}}}\n",
-            encoding="utf-8",
-        )
+        conf = write_main_conf(work, server_block)
         self.proc = subprocess.Popen(
-            ["nginx", "-p", str(work), "-c", str(work / "nginx.conf")],
+            ["nginx", "-p", str(work), "-c", str(conf)],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )

@@ -11,7 +11,6 @@ through the DevTools protocol (1.5 Mbit/s down, 400 ms round trip, no cache).
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import tempfile
@@ -44,23 +43,15 @@ SETUP = """() => {
 def nginx(site: Path) -> Iterator[str]:
     """The site served by nginx on 127.0.0.1 with the shipped server block; yields its URL."""
     from ..outputs.deploy import nginx_conf
+    from .nginx import write_main_conf
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with tempfile.TemporaryDirectory(prefix="kbsite-bench-nginx-") as tmp:
         work = Path(tmp)
-        block = nginx_conf(root=str(site), listen=f"127.0.0.1:{port}")
-        user = "user root root;\n" if os.geteuid() == 0 else ""
-        temp = "".join(
-            f"    {k}_temp_path {work}/{k};\n" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-        )
-        (work / "nginx.conf").write_text(
-            f"{user}daemon off;\nworker_processes 1;\npid {work}/nginx.pid;\nerror_log {work}/error.log;\n"
-            f"events {{}}\nhttp {{\n    access_log off;\n{temp}{block}}}\n",
-            encoding="utf-8",
-        )
-        proc = subprocess.Popen(["nginx", "-p", str(work), "-c", str(work / "nginx.conf")])
+        conf = write_main_conf(work, nginx_conf(root=str(site), listen=f"127.0.0.1:{port}"))
+        proc = subprocess.Popen(["nginx", "-p", str(work), "-c", str(conf)])
         try:
             for _ in range(100):
                 try:
