@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import html.parser
 import re
 import shutil
@@ -82,9 +83,10 @@ class Nginx:
                 time.sleep(0.05)
         raise RuntimeError("nginx did not start")
 
-    def get(self, path: str) -> tuple[int, Message, bytes]:
+    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, Message, bytes]:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers or {})
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as r:
+            with urllib.request.urlopen(request, timeout=10) as r:
                 return r.status, r.headers, r.read()
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read()
@@ -127,6 +129,27 @@ def test_every_file_answers_200_with_all_headers_and_its_type(served):
         if suffix in TYPES:
             assert headers["Content-Type"].split(";")[0] == TYPES[suffix], name
     assert server.get("/")[0] == 200
+
+
+def test_text_is_sent_compressed_to_a_browser_that_asks(served):
+    """Over a slow circuit the search parts and pages are the bytes a reader waits for."""
+    server, root = served
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.stat().st_size >= 1024)
+    text = [p for p in files if p.suffix in (".html", ".js", ".css", ".json", ".svg", ".xml", ".txt")]
+    assert any(p.parent.name == "search" for p in text)
+    saved = 0
+    for path in text:
+        name = "/" + path.relative_to(root).as_posix()
+        status, headers, body = server.get(name, {"Accept-Encoding": "gzip"})
+        assert (status, headers["Content-Encoding"], headers["Vary"]) == (200, "gzip", "Accept-Encoding"), name
+        _assert_headers(headers, name)
+        assert gzip.decompress(body) == path.read_bytes(), name
+        saved += path.stat().st_size - len(body)
+    assert saved > sum(p.stat().st_size for p in text) / 2  # text shrinks to well under half
+    for path in (p for p in files if p.suffix in (".pdf", ".woff2", ".png", ".gz", ".zim")):
+        name = "/" + path.relative_to(root).as_posix()
+        status, headers, body = server.get(name, {"Accept-Encoding": "gzip"})
+        assert "Content-Encoding" not in headers and body == path.read_bytes(), name  # already compressed
 
 
 def test_missing_path_gets_the_sites_own_404(served):

@@ -19,6 +19,16 @@ DEFAULT_LISTEN = "unix:/run/kbsite/nginx.sock"
 DEFAULT_HS_DIR = "/var/lib/tor/kbsite/"
 DEFAULT_SERVER_NAME = "example.org"
 POW_OPTION = "HiddenServicePoWDefensesEnabled"
+# The site's text types besides text/html (which nginx always treats as text): they are
+# sent with their charset, and compressed. Fonts, images and PDFs are compressed already.
+TEXT_TYPES = (
+    "text/css",
+    "text/javascript",
+    "text/plain",
+    "application/json",
+    "application/xml",
+    "image/svg+xml",
+)
 
 
 def _types() -> str:
@@ -75,7 +85,16 @@ def _body(root: str, mount: str, extra_headers: str = "") -> str:
     }}
     default_type application/octet-stream;
     charset utf-8;
-    charset_types text/css text/javascript text/plain application/json application/xml image/svg+xml;
+    charset_types {" ".join(TEXT_TYPES)};
+
+    # Text is compressed on the way out: over a slow onion circuit, pages and the search
+    # index's parts arrive in a third of the time. The files are static, hold no secret and
+    # echo no input, so compression attacks on HTTPS (BREACH) have nothing to find.
+    gzip on;
+    gzip_comp_level 6;
+    gzip_min_length 1024;
+    gzip_vary on;
+    gzip_types {" ".join(TEXT_TYPES)};
 
     # Same policy as the pages (kbsite/policy.py); "always" covers the 404 page too.
 {headers}
