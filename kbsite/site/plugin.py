@@ -26,7 +26,7 @@ from ..outputs.handbook import Handbook
 from ..outputs.names import download_name
 from ..safety import audit, images, policy, reproducible
 from ..safety.audit_pool import InlineAuditor, PageAuditor
-from . import frame, i18n, parallel, search
+from . import frame, i18n, pagecache, parallel, search
 from .config import KbConfig, declared_languages, with_reviews
 from .htmlsize import squeeze
 from .markdown_ext import KbExtension
@@ -45,9 +45,12 @@ class KbPlugin(BasePlugin[KbConfig]):
     split: parallel.Split | None = None
     lit: Page | None = None  # a navigation entry marked current for one page (on_page_context)
     handbook: Handbook | None = None  # this build's, for the command line's summary
+    page_cache: pagecache.PageCache | None = None  # the preview's, kept across its rebuilds
 
     def on_startup(self, *, command, dirty) -> None:
+        # MkDocs keeps a plugin with on_startup across the preview's rebuilds, and its cache.
         self.serving = command == "serve"
+        self.page_cache = pagecache.PageCache() if self.serving else None
 
     def on_config(self, config):
         if config.use_directory_urls:
@@ -127,7 +130,9 @@ class KbPlugin(BasePlugin[KbConfig]):
 
     def on_files(self, files: Files, config) -> Files:
         # Pages render before on_env, so the renderer gets its own theme environment.
-        self.renderer = Renderer(self.kb, config.theme.get_env())
+        self.renderer = Renderer(
+            self.kb, config.theme.get_env(), self.page_cache.own_templates if self.page_cache else None
+        )
         unused: tuple[str, ...] = (
             ("assets/javascripts/lunr/",) if "material/search" not in config.plugins else ()
         )
@@ -168,6 +173,12 @@ class KbPlugin(BasePlugin[KbConfig]):
         self.search = search.build(self.kb) if self.config.search else None
         for path, text in (self.search.files if self.search else {}).items():
             files.append(File.generated(config, path, content=text))
+        if self.page_cache is not None:
+            folders = [Path(config.docs_dir), TEMPLATES]
+            if config.theme.custom_dir:
+                folders.append(Path(config.theme.custom_dir))
+            parts = self.search.parts if self.search else 0
+            self.page_cache.begin(pagecache.shared_key(self.kb, config.config_file_path, folders, parts))
         for page in self.generated.values():
             files.append(
                 File.generated(
@@ -208,12 +219,15 @@ class KbPlugin(BasePlugin[KbConfig]):
         article = self.articles.get(page.file.src_uri)
         if article is None:
             return None
+        # A page the preview kept: MkDocs gets its title only, and nothing to render.
+        kept = self.page_cache and self.page_cache.reuse(article)
         # The model has parsed the front matter; MkDocs' own pure-Python YAML pass
         # over it was 11% of a build.
         # Its page needs only the title, and the summary as the page's description.
         return (
             f"---\ntitle: {json.dumps(article.title, ensure_ascii=False)}\n"
-            f"description: {json.dumps(article.summary, ensure_ascii=False)}\n---\n{article.body}"
+            f"description: {json.dumps(article.summary, ensure_ascii=False)}\n---\n"
+            + ("" if kept else article.body)
         )
 
     def _add_handbook(self, files: Files, config, articles: dict | None) -> None:
@@ -256,6 +270,9 @@ class KbPlugin(BasePlugin[KbConfig]):
             # written by the parent. (The other half's articles and generated pages are not read.)
             page.meta["template"] = parallel.SKIP_TEMPLATE
             return markdown
+        if self.page_cache and self.page_cache.reusing(page.file.src_uri):
+            page.meta["template"] = parallel.SKIP_TEMPLATE  # on_post_page gives the kept HTML
+            return markdown
         article = self.articles.get(page.file.src_uri)
         self.md_ext.glossary_url = None
         if article is None:
@@ -267,6 +284,14 @@ class KbPlugin(BasePlugin[KbConfig]):
     @event_priority(50)
     def on_page_content(self, html: str, page: Page, config, files) -> str:
         src = page.file.src_uri
+        if self.page_cache and (kept := self.page_cache.reusing(src)):
+            page.present_anchor_ids = set(kept.anchors)
+            page.links_to_anchors = {
+                file: dict(links)
+                for uri, links in kept.links.items()
+                if (file := files.get_file_from_path(uri))
+            }
+            return ""
         if src in self.articles:
             html = self.renderer.article(self.articles[src], html)
             toc_with_template_sections(page.toc, html)
@@ -289,6 +314,8 @@ class KbPlugin(BasePlugin[KbConfig]):
 
     def on_env(self, env, config, files):
         env.auto_reload = False  # one build, one environment: no stat() per include
+        if self.page_cache:
+            env.bytecode_cache = self.page_cache.theme_templates
         env.globals["kb_policy"] = policy  # kb/base.html writes the policy into every page
         if self.config.fast_nav:
             env.globals["kb_nav"] = NavCache()  # fresh per build: pages and URLs may change
@@ -317,9 +344,14 @@ class KbPlugin(BasePlugin[KbConfig]):
             self.lit = None
         if not self._renders(page):
             return output
+        article = self.articles.get(page.file.src_uri)
+        if self.page_cache and article and (kept := self.page_cache.reusing(page.file.src_uri)):
+            return kept.html
         # Material sets dir on <body> only; the skip link goes first (kbsite.site.frame).
         output = self.html_open.sub(self.html_dir, squeeze(frame.skip_link_first(output)), count=1)
-        if self.page_auditor is not None:
+        if self.page_cache and article:
+            self.page_cache.keep(article, page, output, config.site_url or "", self.outer)
+        elif self.page_auditor is not None:
             self.page_auditor.submit(page.file.dest_uri, output)
         if self.split:
             page.content = None  # written: free it (each process holds its own copies)
@@ -372,6 +404,9 @@ class KbPlugin(BasePlugin[KbConfig]):
     def _audit_output(self, config) -> None:
         pages = self.page_auditor.findings() if self.page_auditor else []
         skip = set(self.page_auditor.audited) if self.page_auditor else set()
+        if self.page_cache:  # the articles, audited when first rendered
+            pages, skip = self.page_cache.audited()
+            log.info("kbsite: %s", self.page_cache.summary())
         if report := self.child_report:
             pages, skip = [*pages, *report["findings"]], skip | report["audited"]
             self.child_report = None

@@ -36,12 +36,19 @@ def page_url(src_uri: str) -> str:
 
 
 class Renderer:
-    def __init__(self, kb: KnowledgeBase, theme_env: jinja2.Environment):
+    def __init__(
+        self, kb: KnowledgeBase, theme_env: jinja2.Environment, compiled: jinja2.BytecodeCache | None = None
+    ):
         # The theme's loader (so the site's overrides win) but with autoescaping:
         # MkDocs turns it off, and content text must never become markup.
         self.kb = kb
         self.env = jinja2.Environment(
-            loader=theme_env.loader, autoescape=True, trim_blocks=True, lstrip_blocks=True, auto_reload=False
+            loader=theme_env.loader,
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+            bytecode_cache=compiled,
         )
         self.env.filters["urls"] = mark_urls
         # A word Markdown keeps as a plain paragraph; swapped for the table after,
