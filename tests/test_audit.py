@@ -187,6 +187,20 @@ def test_each_kind_of_reference_is_caught(tmp_path, kind, output, text, what, ur
     assert output in findings[0].format()
 
 
+def test_a_memo_gives_the_same_findings_and_sees_each_change(tmp_path):
+    """The live preview carries findings of unchanged files from one audit to the next."""
+    for name, text in (("a.html", page(f'<img src="{EXT}" alt="">')), ("b.html", page("<p>fine</p>"))):
+        (tmp_path / name).write_text(text)
+    memo: dict = {}
+    first = audit.audit_site(tmp_path, memo=memo)
+    assert [f.output for f in first] == ["a.html"] and set(memo) == {"a.html", "b.html"}
+    memo["b.html"][1].append(first[0])  # a file it knows is not read again...
+    assert audit.audit_site(tmp_path, memo=memo) == [first[0], first[0]]
+    (tmp_path / "b.html").write_text(page(f'<script src="{EXT}"></script>'))  # ...until it changes
+    assert audit.audit_site(tmp_path, memo=memo) == audit.audit_site(tmp_path)
+    assert [f.output for f in audit.audit_site(tmp_path, memo=memo)] == ["a.html", "b.html"]
+
+
 ALLOWED = [
     (
         "relative assets",

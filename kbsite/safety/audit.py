@@ -29,6 +29,7 @@ blocks them) and must carry that policy.
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -164,13 +165,15 @@ def audit_site(
     skip: AbstractSet[str] = frozenset(),
     earlier: Sequence[Finding] = (),
     outer: str = "",
+    memo: dict[str, tuple[str, list[Finding]]] | None = None,
 ) -> list[Finding]:
     """Audit every HTML, CSS, JS, SVG and XML file under `site`.
 
     Files in `skip` were audited already (from the text MkDocs wrote), with the
     `earlier` findings; the result is in file order either way. `outer` is where
     `site` sits in the whole site ("ja/" for a translation's build): links may go
-    there, not further up."""
+    there, not further up. `memo` (path -> digest of its text, findings) carries the
+    findings of files whose text did not change from one audit to the next."""
     findings: list[Finding] = list(earlier)
     clean: set[tuple] = set()  # start tags already found clean, shared by all files
     for path in sorted(site.rglob("*")):
@@ -179,7 +182,13 @@ def audit_site(
             if rel in skip:
                 continue
             text = path.read_text(encoding="utf-8", errors="replace")
-            findings += audit_text(rel, text, site_url, clean, outer)
+            if memo is None:
+                findings += audit_text(rel, text, site_url, clean, outer)
+                continue
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            if (known := memo.get(rel)) is None or known[0] != digest:
+                known = memo[rel] = (digest, audit_text(rel, text, site_url, clean, outer))
+            findings += known[1]
     findings.sort(key=lambda f: f.output)  # stable: a file's findings keep their order
     return locate(findings, sources or {})
 

@@ -112,12 +112,14 @@ class PageCache:
         self.now: dict[str, Kept] = {}  # this build's articles: reused or just rendered
         self.rendered: set[str] = set()  # this build's, rendered
         self.clean: set[tuple] = set()  # start tags the audit found clean, for every build
+        self.audits: dict[str, tuple[str, list[Finding]]] = {}  # the other files' (audit.audit_site)
 
     def begin(self, shared: str) -> None:
         """A new build: forget every page if anything besides the bodies changed."""
         if shared != self.shared:
             self.kept.clear()
             self.clean.clear()
+            self.audits.clear()
             self.shared = shared
         self.now = {}
         self.rendered = set()

@@ -411,7 +411,12 @@ class KbPlugin(BasePlugin[KbConfig]):
             pages, skip = [*pages, *report["findings"]], skip | report["audited"]
             self.child_report = None
         findings = audit.audit_site(
-            Path(config.site_dir), site_url=config.site_url or "", skip=skip, earlier=pages, outer=self.outer
+            Path(config.site_dir),
+            site_url=config.site_url or "",
+            skip=skip,
+            earlier=pages,
+            outer=self.outer,
+            memo=self.page_cache.audits if self.page_cache else None,
         )
         if findings:
             # Only now read the Markdown of pages with findings, to name the line.

@@ -22,6 +22,7 @@ best field the term stands in (3 title, 2 tags and tools, 1 summary, 0 body).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections import defaultdict
@@ -47,6 +48,10 @@ _LINE_START = re.compile(r"^\s*(?:#{1,6}\s+|[-*+]\s+|\d+[.)]\s+|>\s?|!!!\s*\w+|\
 _SCHEME = re.compile(r"\b[a-z][a-z0-9+.-]*://", re.I)
 
 
+# Memoised, as `_field_terms` below: the live preview's rebuilds read mostly the same
+# bodies again (kbsite.site.pagecache), and the search index and the subject index each
+# need every body's words.
+@functools.lru_cache(maxsize=2**13)
 def plain_text(markdown: str) -> str:
     """Markdown prose as plain words (enough for search; not a renderer)."""
     lines = [line for line in markdown.splitlines() if not MARKER_RE.match(line)]
@@ -114,6 +119,11 @@ def words(kb: KnowledgeBase) -> dict[str, str]:
     }
 
 
+@functools.lru_cache(maxsize=2**15)  # four fields per row
+def _field_terms(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(tokens.terms(text)))
+
+
 def postings(table: list[list[str]]) -> dict[str, list[int]]:
     """term -> encoded postings (see the module's docstring), terms and pages in order."""
     found: dict[str, list[int]] = defaultdict(list)
@@ -121,7 +131,7 @@ def postings(table: list[list[str]]) -> dict[str, list[int]]:
         best: dict[str, int] = {}
         # The category ("where") counts as a tag, as it did in the one-file index.
         for field, text in ((0, row[5]), (1, row[3]), (2, f"{row[2]} {row[4]}"), (3, row[1])):
-            best.update(dict.fromkeys(tokens.terms(text), field))  # later fields are better
+            best.update(dict.fromkeys(_field_terms(text), field))  # later fields are better
         for term, field in best.items():
             found[term].append(page * 4 + field)
     out = {}
