@@ -103,9 +103,9 @@ def bundle_files(
             level=2 if len(langs) == 1 else 3,
             home=f"site/{where}index.html",
             az=f"site/{where}a-z.html",
-            handbooks=_of(lang.code, langs, handbooks, "handbook"),
-            books=_of(lang.code, langs, books, "epub"),
-            zims=_of(lang.code, langs, sorted(n for n in files if n.endswith(".zim")), "zim"),
+            handbooks=_of(lang.code, langs, handbooks),
+            books=_of(lang.code, langs, books),
+            zims=_of(lang.code, langs, sorted(n for n in files if n.endswith(".zim"))),
             downloads_page=_page(files, f"site/{where}downloads.html"),
             verify_link=_link(files, f"site/{where}verify.html", lang.code, "Verify this copy"),
             instructions_link=Markup('<a href="{0}">{0}</a>').format(instructions),
@@ -141,7 +141,7 @@ def _env(lang: str) -> jinja2.Environment:
     return env
 
 
-def _of(lang: str, langs: tuple[Language, ...], names: list[str], kind: str) -> list[str]:
+def _of(lang: str, langs: tuple[Language, ...], names: list[str]) -> list[str]:
     """The downloads of one language (`<site>-<lang>.<ext>`); those of no language go to the original."""
     mine = [n for n in names if f"-{lang}." in n or f"-{lang}-" in n]
     if lang != langs[0].code:
