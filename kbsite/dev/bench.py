@@ -78,7 +78,7 @@ def _kb_config(root: Path) -> None:
     from ..site.config import KbConfig
 
     if "handbook" in dict(KbConfig._schema):
-        synth.kb_option(root, "handbook: false")
+        synth.kbsite_option(root, "handbook: false")
 
 
 def _browser():
