@@ -342,12 +342,9 @@ def deploy_config(
     from .outputs import deploy
 
     listen = listen or deploy.DEFAULT_LISTEN
-    if onion_address:
-        try:
-            deploy.onion_host(onion_address)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="'--onion-address'") from exc
     try:
+        if onion_address:  # checked with --torrc too, which does not use it
+            deploy.onion_host(onion_address)
         text = (
             deploy.torrc(listen, pow_=deploy.pow_support())
             if what == "torrc"
@@ -359,8 +356,8 @@ def deploy_config(
                 server_name or deploy.DEFAULT_SERVER_NAME,
             )
         )
-    except ValueError as exc:
-        _fail(f"{'--server-name' if 'server-name' in str(exc) else '--listen'}: {exc}", 2)
+    except deploy.OptionError as exc:
+        raise click.BadParameter(str(exc), param_hint=f"'{exc.option}'") from exc
     click.echo(text, nl=False)
 
 
