@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import yamlsrc
 from .errors import ContentError
 from .languages import split_suffix
 from .model import Article, KnowledgeBase, ToolCitation
@@ -53,29 +52,12 @@ def read_article(
     reader: _ArticleReader, path: Path, rel: str, original: Article, lang: str
 ) -> Article | None:
     """The translation in `path` of `original`, or None after reporting what is wrong."""
-    from .load import _declared_tables, _Report, read_text, split_front_matter
+    from .load import _declared_tables
 
-    errors = reader.errors
-    text = read_text(path, rel, errors)
-    parts = split_front_matter(text) if text is not None else None
-    if parts is None:
-        if text is not None:
-            errors.append(
-                ContentError(rel, "no front matter", "start the file with `---`, the fields, and `---`", 1)
-            )
+    found = reader.front_matter(path, rel, "the fields", "the README's translation section")
+    if found is None:
         return None
-    front, body, body_line = parts
-    try:
-        meta, lines = yamlsrc.load(front, first_line=2)
-    except yamlsrc.YamlSyntaxError as exc:
-        errors.append(ContentError(rel, str(exc), exc.hint, exc.line))
-        return None
-    report = _Report(errors, rel, lines)
-    if not isinstance(meta, dict):
-        report.error(
-            "front matter must be `key: value` fields", "see the README's translation section", line=2
-        )
-        return None
+    meta, report, body, body_line = found
     for key in sorted(set(meta) - ARTICLE_KEYS):
         hint = "it comes from the original" if key in ("related", "updated") else ""
         report.error(
