@@ -380,19 +380,17 @@ class _ArticleReader:
         return out
 
     def _date(self, report: _Report, value: Any, key: str = "updated") -> dt.date | None:
-        if isinstance(value, dt.datetime):
-            value = value.date()
-        if isinstance(value, dt.date):
-            if value > self.latest:
+        if (day := yamlsrc.as_date(value)) is not None:
+            if day > self.latest:
                 # It would date the whole edition: the PDF, the sitemap and the bundle's name.
                 what = "change" if key == "updated" else "review"
                 report.error(
-                    f"date {value.isoformat()} is in the future",
+                    f"date {day.isoformat()} is in the future",
                     f"write the date of the last real {what} (on or before {self.latest.isoformat()})",
                     (key,),
                 )
                 return None
-            return value
+            return day
         if value is None:
             report.error(f"missing '{key}'", f"add `{key}: YYYY-MM-DD`", (key,))
         else:

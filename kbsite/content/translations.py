@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import yamlsrc
 from .errors import ContentError
 from .languages import split_suffix
 from .model import Article, KnowledgeBase, ToolCitation
@@ -111,9 +112,8 @@ def read_article(
 
 
 def _translates(report, value: Any, original: Article) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if not isinstance(value, dt.date):
+    day = yamlsrc.as_date(value)
+    if day is None:
         what = "missing 'translates'" if value is None else f"{value!r} is not a valid date"
         report.error(
             what,
@@ -122,14 +122,14 @@ def _translates(report, value: Any, original: Article) -> dt.date | None:
             line=None if value is not None else 2,
         )
         return None
-    if value > original.updated:
+    if day > original.updated:
         report.error(
-            f"translates {value}, after the original's last update ({original.updated})",
+            f"translates {day}, after the original's last update ({original.updated})",
             f"write `translates: {original.updated}` if it matches the original as it is now",
             ("translates",),
         )
         return None
-    return value
+    return day
 
 
 def _tools(report, items: Any, original: Article) -> tuple[ToolCitation, ...]:
