@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import shutil
@@ -421,17 +420,7 @@ def _zim_step(cfg, config_file: str):
     favicon = cfg.theme.get("favicon") or "assets/images/favicon.png"
 
     def write(site: Path, out_dir: Path) -> list[Path]:
-        written = []
-        for i, language in enumerate(languages):
-            # The original is the site's root, less the translations; a translation its folder.
-            folder, skip = (site, tuple(languages[1:])) if i == 0 else (site / language, ())
-            icon = _checked(functools.partial(zim.illustration, folder, favicon))
-            out = out_dir / zim.zim_name(cfg, language)
-            written.append(
-                _checked(functools.partial(zim.write_zim, folder, out, metas[language], icon, skip))
-            )
-        zim.fill_sizes(site, {p.name: p.stat().st_size for p in written})
-        return written
+        return _checked(lambda: zim.write_zims(site, out_dir, cfg, languages, metas, favicon))
 
     return write
 

@@ -181,6 +181,21 @@ def illustration(site: Path, favicon: str) -> bytes:
     return out.getvalue()
 
 
+def write_zims(
+    site: Path, out_dir: Path, config, languages: list[str], metas: dict[str, ZimMeta], favicon: str
+) -> list[Path]:
+    """One ZIM per language (the original first) from the built `site` into `out_dir`, then
+    their sizes on the site's downloads pages; returns their paths."""
+    written = []
+    for i, language in enumerate(languages):
+        # The original is the site's root, less the translations; a translation its folder.
+        folder, skip = (site, tuple(languages[1:])) if i == 0 else (site / language, ())
+        icon = illustration(folder, favicon)
+        written.append(write_zim(folder, out_dir / zim_name(config, language), metas[language], icon, skip))
+    fill_sizes(site, {p.name: p.stat().st_size for p in written})
+    return written
+
+
 def show_sizes(html: str, sizes: dict[str, int]) -> str:
     """The downloads page with each ZIM's size filled in where it is in `sizes`, else blank;
     "MB" in the page's own language (its <html lang>)."""
