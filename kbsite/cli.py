@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import shutil
@@ -342,12 +341,9 @@ def deploy_config(
     from .outputs import deploy
 
     listen = listen or deploy.DEFAULT_LISTEN
-    if onion_address:
-        try:
-            deploy.onion_host(onion_address)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="'--onion-address'") from exc
     try:
+        if onion_address:  # checked with --torrc too, which does not use it
+            deploy.onion_host(onion_address)
         text = (
             deploy.torrc(listen, pow_=deploy.pow_support())
             if what == "torrc"
@@ -359,8 +355,8 @@ def deploy_config(
                 server_name or deploy.DEFAULT_SERVER_NAME,
             )
         )
-    except ValueError as exc:
-        _fail(f"{'--server-name' if 'server-name' in str(exc) else '--listen'}: {exc}", 2)
+    except deploy.OptionError as exc:
+        raise click.BadParameter(str(exc), param_hint=f"'{exc.option}'") from exc
     click.echo(text, nl=False)
 
 
@@ -424,17 +420,7 @@ def _zim_step(cfg, config_file: str):
     favicon = cfg.theme.get("favicon") or "assets/images/favicon.png"
 
     def write(site: Path, out_dir: Path) -> list[Path]:
-        written = []
-        for i, language in enumerate(languages):
-            # The original is the site's root, less the translations; a translation its folder.
-            folder, skip = (site, tuple(languages[1:])) if i == 0 else (site / language, ())
-            icon = _checked(functools.partial(zim.illustration, folder, favicon))
-            out = out_dir / zim.zim_name(cfg, language)
-            written.append(
-                _checked(functools.partial(zim.write_zim, folder, out, metas[language], icon, skip))
-            )
-        zim.fill_sizes(site, {p.name: p.stat().st_size for p in written})
-        return written
+        return _checked(lambda: zim.write_zims(site, out_dir, cfg, languages, metas, favicon))
 
     return write
 

@@ -15,6 +15,8 @@ from typing import TypeVar
 
 import pytest
 
+from kbsite.dev.synth import kbsite_option as kbsite_option  # one place, for the bench too
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
 KBSITE = [sys.executable, "-m", "kbsite.cli"]
@@ -24,18 +26,6 @@ def run_kbsite(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Com
     """Run the real command line; never raises on a non-zero exit."""
     full_env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600", "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run([*KBSITE, *args], cwd=cwd, env=full_env, capture_output=True, text=True)
-
-
-def kbsite_option(root: Path, option: str) -> None:
-    """Add `option` (e.g. "parallel: false") to the kbsite plugin's options in root/mkdocs.yml."""
-    yml = root / "mkdocs.yml"
-    text = yml.read_text(encoding="utf-8")
-    if "  - kbsite:\n" in text:
-        text = text.replace("  - kbsite:\n", f"  - kbsite:\n      {option}\n", 1)
-    else:
-        assert "  - kbsite\n" in text, "no kbsite plugin in mkdocs.yml"
-        text = text.replace("  - kbsite\n", f"  - kbsite:\n      {option}\n", 1)
-    yml.write_text(text, encoding="utf-8")
 
 
 def tree_digest(folder: Path) -> str:

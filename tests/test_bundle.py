@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -124,3 +125,31 @@ def test_handbook_is_linked_from_start_here_when_built(tmp_path):
     files = bundle_files(site, "Mini KB", kb)
     assert 'href="site/downloads/handbook.pdf"' in files["START-HERE.html"].decode()
     assert "  site/downloads/handbook.pdf\n" in files["SHA256SUMS"].decode()
+
+
+def test_start_here_gives_each_language_its_own_downloads(tmp_path):
+    """Each language's section lists the files written for it, by their whole names: a site
+    name holding a language code (`guide-de-...` with a German translation) changes nothing."""
+    from hosting_build import MINI
+
+    from kbsite.content import load
+    from kbsite.content.languages import declared
+    from kbsite.outputs.bundle import bundle_files
+
+    site_name, slug = "Guide de la vie privée", "guide-de-la-vie-privee"
+    kb = load.load(MINI / "content", site_name, declared("fr", ["de"]))
+    site = tmp_path / "site"
+    (site / "downloads").mkdir(parents=True)
+    (site / "index.html").write_text("<p>accueil</p>")
+    own = {
+        "fr": [f"site/downloads/{slug}-handbook.pdf", f"site/downloads/{slug}-fr.epub", f"{slug}-fr.zim"],
+        "de": [f"site/downloads/{slug}-de-handbook.pdf", f"site/downloads/{slug}-de.epub", f"{slug}-de.zim"],
+    }
+    for name in own["fr"][:2] + own["de"][:2]:
+        (site / name.removeprefix("site/")).write_bytes(b"any bytes")
+    extra = {own["fr"][2]: b"ZIM", own["de"][2]: b"ZIM"}
+    start = bundle_files(site, site_name, kb, extra=extra)["START-HERE.html"].decode()
+    sections = dict(zip(("fr", "de"), start.split('<section class="language"')[1:], strict=True))
+    for lang, section in sections.items():
+        linked = sorted(re.findall(r'href="([^"]+\.(?:pdf|epub|zim))"', section))
+        assert linked == sorted(own[lang]), lang

@@ -357,3 +357,26 @@ def test_an_onion_address_that_is_not_v3_is_refused(tmp_path, address, why):
     assert done.returncode == 2 and done.stdout == ""
     assert f"Invalid value for '--onion-address': '{address}' {why}" in done.stderr
     assert "56 characters a-z and 2-7, then .onion" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args, option, why",
+    [
+        (
+            ["--listen", "0.0.0.0:80"],
+            "--listen",
+            "listen on a unix socket (unix:/path) or 127.0.0.1:PORT only",
+        ),
+        (
+            ["--onion-address", ONION, "--server-name", "bad name"],
+            "--server-name",
+            "'bad name' is not a host name (e.g. kb.example.org)",
+        ),
+    ],
+)
+def test_a_refused_option_is_named_once(tmp_path, args, option, why):
+    from conftest import run_kbsite
+
+    done = run_kbsite("deploy-config", *args, cwd=tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert f"Invalid value for '{option}': {why}\n" in done.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import run_kbsite, tree_digest
+from conftest import kbsite_option, run_kbsite, tree_digest
 
 READER = Path(__file__).with_name("zim_reader.py")
 pytestmark = pytest.mark.skipif(
@@ -34,7 +34,7 @@ def packed(tmp_path_factory) -> dict:
     """The mini site in three languages: built, then packed twice by `kbsite zim --no-build` (the
     second time from a site whose downloads pages hold the ZIMs' sizes). Returns the paths and
     the site's files after the build and after packing."""
-    from conftest import copy_site, kbsite_option
+    from conftest import copy_site
     from test_translations import FA_TOOLS, JA, with_languages, write
 
     root = copy_site(tmp_path_factory.mktemp("zim"), "mini")
@@ -179,26 +179,35 @@ def test_no_absolute_url_to_the_site(read_back):
     assert not any(p.startswith("sitemap") for p in read_back["paths"])  # absolute URLs, no use offline
 
 
-def test_bad_metadata_is_refused_before_anything_is_written(built_mini, tmp_path):
+def _refused(built_mini: Path, tmp_path: Path, edit) -> str:
+    """`kbsite zim` in a copy of the built mini site whose mkdocs.yml `edit` changed: it fails,
+    says nothing was written, and leaves site/ as it was and no dist/; returns its stderr."""
     root = tmp_path / "site"
     shutil.copytree(built_mini, root)
     before = tree_digest(root / "site")
-    config = root / "mkdocs.yml"
-    config.write_text(
-        config.read_text().replace("site_name: Mini KB", "site_name: A Knowledge Base With A Long Name")
-        + "theme:\n  name: material\n  language: tlh\n"
-    )
+    edit(root)
     done = run_kbsite("zim", cwd=root)
     assert done.returncode != 0
-    assert (
-        "mkdocs.yml: site_name: the ZIM title 'A Knowledge Base With A Long Name' has 33 characters"
-        in done.stderr
-    )
-    assert "zim_title: <1 to 30 characters>" in done.stderr
-    assert "mkdocs.yml: site_description: the ZIM description has 0 characters" in done.stderr
-    assert "mkdocs.yml: theme.language: no ISO 639-3 code known for the language 'tlh'" in done.stderr
     assert "Nothing was written." in done.stderr
     assert tree_digest(root / "site") == before and not (root / "dist").exists()
+    return done.stderr
+
+
+def test_bad_metadata_is_refused_before_anything_is_written(built_mini, tmp_path):
+    def edit(root: Path) -> None:
+        config = root / "mkdocs.yml"
+        config.write_text(
+            config.read_text().replace("site_name: Mini KB", "site_name: A Knowledge Base With A Long Name")
+            + "theme:\n  name: material\n  language: tlh\n"
+        )
+
+    stderr = _refused(built_mini, tmp_path, edit)
+    assert (
+        "mkdocs.yml: site_name: the ZIM title 'A Knowledge Base With A Long Name' has 33 characters" in stderr
+    )
+    assert "zim_title: <1 to 30 characters>" in stderr
+    assert "mkdocs.yml: site_description: the ZIM description has 0 characters" in stderr
+    assert "mkdocs.yml: theme.language: no ISO 639-3 code known for the language 'tlh'" in stderr
 
 
 def test_the_bundle_carries_the_zims_when_asked(packed):
@@ -231,22 +240,10 @@ def test_the_bundle_carries_the_zims_when_asked(packed):
 
 
 def test_a_translation_without_an_iso_639_3_code_is_refused(built_mini, tmp_path):
-    root = tmp_path / "site"
-    shutil.copytree(built_mini, root)
-    before = tree_digest(root / "site")
-    config = root / "mkdocs.yml"
-    config.write_text(
-        config.read_text().replace(
-            "  - kbsite\n", "  - kbsite:\n      languages: [{code: tlh, name: tlhIngan Hol}]\n"
-        )
-        + "site_description: A tiny knowledge base for tests.\n"
-    )
-    done = run_kbsite("zim", cwd=root)
-    assert done.returncode != 0
-    assert (
-        "mkdocs.yml: plugins.kbsite.languages: no ISO 639-3 code known for the language 'tlh'" in done.stderr
-    )
-    assert (
-        "extend ISO_639_3 in kbsite/outputs/zim.py" in done.stderr and "Nothing was written." in done.stderr
-    )
-    assert tree_digest(root / "site") == before and not (root / "dist").exists()
+    def edit(root: Path) -> None:
+        kbsite_option(root, "languages: [{code: tlh, name: tlhIngan Hol}]")
+        _configure(root, "site_description: A tiny knowledge base for tests.")
+
+    stderr = _refused(built_mini, tmp_path, edit)
+    assert "mkdocs.yml: plugins.kbsite.languages: no ISO 639-3 code known for the language 'tlh'" in stderr
+    assert "extend ISO_639_3 in kbsite/outputs/zim.py" in stderr

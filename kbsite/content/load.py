@@ -286,7 +286,12 @@ class _ArticleReader:
         self.related_lines: dict[str, list[tuple[int, int | None]]] = {}  # checked once all slugs are known
         self.latest = latest_date()
 
-    def read(self, path: Path, rel: str, category: Category) -> Article | None:
+    def front_matter(
+        self, path: Path, rel: str, fields: str, reference: str
+    ) -> tuple[dict[str, Any], _Report, str, int] | None:
+        """The front matter of the Markdown file `path` as fields, a report on their lines, the
+        body and its first line; None once what is wrong is reported. `fields` and `reference`
+        are the hints' words for an article or a translation."""
         errors = self.errors
         text = read_text(path, rel, errors)
         if text is None:
@@ -294,12 +299,7 @@ class _ArticleReader:
         parts = split_front_matter(text)
         if parts is None:
             errors.append(
-                ContentError(
-                    rel,
-                    "no front matter",
-                    "start the file with `---`, the fields (title, summary, ...), and `---`",
-                    1,
-                )
+                ContentError(rel, "no front matter", f"start the file with `---`, {fields}, and `---`", 1)
             )
             return None
         front, body, body_line = parts
@@ -310,10 +310,17 @@ class _ArticleReader:
             return None
         report = _Report(errors, rel, lines, self.kb.warnings)
         if not isinstance(meta, dict):
-            report.error(
-                "front matter must be `key: value` fields", "see the README's front matter reference", line=2
-            )
+            report.error("front matter must be `key: value` fields", f"see {reference}", line=2)
             return None
+        return meta, report, body, body_line
+
+    def read(self, path: Path, rel: str, category: Category) -> Article | None:
+        found = self.front_matter(
+            path, rel, "the fields (title, summary, ...)", "the README's front matter reference"
+        )
+        if found is None:
+            return None
+        meta, report, body, body_line = found
         for key in sorted(set(meta) - ARTICLE_KEYS):
             report.error(f"unknown field '{key}'", f"use only: {', '.join(sorted(ARTICLE_KEYS))}", (key,))
         slug = path.stem
@@ -373,19 +380,17 @@ class _ArticleReader:
         return out
 
     def _date(self, report: _Report, value: Any, key: str = "updated") -> dt.date | None:
-        if isinstance(value, dt.datetime):
-            value = value.date()
-        if isinstance(value, dt.date):
-            if value > self.latest:
+        if (day := yamlsrc.as_date(value)) is not None:
+            if day > self.latest:
                 # It would date the whole edition: the PDF, the sitemap and the bundle's name.
                 what = "change" if key == "updated" else "review"
                 report.error(
-                    f"date {value.isoformat()} is in the future",
+                    f"date {day.isoformat()} is in the future",
                     f"write the date of the last real {what} (on or before {self.latest.isoformat()})",
                     (key,),
                 )
                 return None
-            return value
+            return day
         if value is None:
             report.error(f"missing '{key}'", f"add `{key}: YYYY-MM-DD`", (key,))
         else:

@@ -53,29 +53,12 @@ def read_article(
     reader: _ArticleReader, path: Path, rel: str, original: Article, lang: str
 ) -> Article | None:
     """The translation in `path` of `original`, or None after reporting what is wrong."""
-    from .load import _declared_tables, _Report, read_text, split_front_matter
+    from .load import _declared_tables
 
-    errors = reader.errors
-    text = read_text(path, rel, errors)
-    parts = split_front_matter(text) if text is not None else None
-    if parts is None:
-        if text is not None:
-            errors.append(
-                ContentError(rel, "no front matter", "start the file with `---`, the fields, and `---`", 1)
-            )
+    found = reader.front_matter(path, rel, "the fields", "the README's translation section")
+    if found is None:
         return None
-    front, body, body_line = parts
-    try:
-        meta, lines = yamlsrc.load(front, first_line=2)
-    except yamlsrc.YamlSyntaxError as exc:
-        errors.append(ContentError(rel, str(exc), exc.hint, exc.line))
-        return None
-    report = _Report(errors, rel, lines)
-    if not isinstance(meta, dict):
-        report.error(
-            "front matter must be `key: value` fields", "see the README's translation section", line=2
-        )
-        return None
+    meta, report, body, body_line = found
     for key in sorted(set(meta) - ARTICLE_KEYS):
         hint = "it comes from the original" if key in ("related", "updated") else ""
         report.error(
@@ -129,9 +112,8 @@ def read_article(
 
 
 def _translates(report, value: Any, original: Article) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if not isinstance(value, dt.date):
+    day = yamlsrc.as_date(value)
+    if day is None:
         what = "missing 'translates'" if value is None else f"{value!r} is not a valid date"
         report.error(
             what,
@@ -140,14 +122,14 @@ def _translates(report, value: Any, original: Article) -> dt.date | None:
             line=None if value is not None else 2,
         )
         return None
-    if value > original.updated:
+    if day > original.updated:
         report.error(
-            f"translates {value}, after the original's last update ({original.updated})",
+            f"translates {day}, after the original's last update ({original.updated})",
             f"write `translates: {original.updated}` if it matches the original as it is now",
             ("translates",),
         )
         return None
-    return value
+    return day
 
 
 def _tools(report, items: Any, original: Article) -> tuple[ToolCitation, ...]:

@@ -6,6 +6,7 @@ line the editor has to change, not only at the file.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import yaml
@@ -28,6 +29,14 @@ class _Loader(_Base):  # type: ignore[valid-type,misc]
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
+def as_date(value: Any) -> dt.date | None:
+    """A value read as a date (a timestamp as its day); None for anything else, such as the
+    text an impossible date is kept as."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
 
 
 class YamlSyntaxError(ValueError):

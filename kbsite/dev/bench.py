@@ -22,6 +22,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import synth
@@ -78,7 +80,7 @@ def _kb_config(root: Path) -> None:
     from ..site.config import KbConfig
 
     if "handbook" in dict(KbConfig._schema):
-        synth.kb_option(root, "handbook: false")
+        synth.kbsite_option(root, "handbook: false")
 
 
 def _browser():
@@ -294,50 +296,67 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="bench/results", help="folder for the JSON")
     ap.add_argument("--work", help="keep the generated sites here (default: a temporary folder)")
     args = ap.parse_args(argv)
-    sizes = [300] if args.quick else [int(s) for s in args.sizes.split(",")]
-    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="kbsite-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
+    with _work_folder(args.work) as work:
+        if args.languages_only:
+            name, results = "languages.json", bench_languages(args.languages_size, work, args.rounds)
+        else:
+            name = "search.json" if args.search_only else "quick.json" if args.quick else "full.json"
+            results = bench_rows(args, work)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(results, indent=2, sort_keys=True)
+    (out / name).write_text(text + "\n", encoding="utf-8")
     if args.languages_only:
-        try:
-            row = bench_languages(args.languages_size, work, args.rounds)
-        finally:
-            if not args.work:
-                shutil.rmtree(work, ignore_errors=True)
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "languages.json").write_text(
-            json.dumps(row, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
-        print(json.dumps(row, indent=2, sort_keys=True))
-        return 0
+        print(text)
+    else:
+        print()
+        print(table(results))
+        print(f"\nJSON: {out / name}")
+    return 0
+
+
+@contextmanager
+def _work_folder(keep: str | None) -> Iterator[Path]:
+    """Where the generated sites go: `--work` (kept), else a temporary folder (removed)."""
+    work = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="kbsite-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        yield work
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def bench_rows(args: argparse.Namespace, work: Path) -> dict:
+    """The run's rows: per size kbsite against stock Material (or, `--search-only`, a kbsite
+    build alone) and search; then, unless --quick or --search-only, languages and handbook."""
+    sizes = [300] if args.quick else [int(s) for s in args.sizes.split(",")]
+    full = not args.quick and not args.search_only
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
+    ).stdout.strip()
+    results: dict = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "commit": commit,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "quick": args.quick,
+        "sizes": [],
+        "search": [],
+    }
     pw, browser = _browser()
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
-        ).stdout.strip()
-        results: dict = {
-            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "commit": commit,
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-            "quick": args.quick,
-            "sizes": [],
-            "search": [],
-        }
-        for n in sizes if args.search_only else ():
+        for n in sizes:
             root = work / f"kb-{n}" / "kbsite"
-            synth.write_kb(root, n)
-            _kb_config(root)
-            wall, _, _ = run_measured([sys.executable, "-m", "kbsite.cli", "build"], root)
-            print(f"  {n:>5} kbsite build {wall:6.1f} s", flush=True)
+            if args.search_only:
+                _kbsite_build(n, root)
+            else:
+                rounds = 1 if args.quick or n > 1000 else args.rounds
+                stock_full = n <= STOCK_FULL_LIMIT or args.stock_full_3000
+                results["sizes"].append(bench_size(n, work, rounds, stock_full, browser))
             results["search"].append(bench_search_size(n, root, browser))
-        for n in sizes if not args.search_only else ():
-            rounds = 1 if args.quick or n > 1000 else args.rounds
-            stock_full = n <= STOCK_FULL_LIMIT or args.stock_full_3000
-            results["sizes"].append(bench_size(n, work, rounds, stock_full, browser))
-            results["search"].append(bench_search_size(n, work / f"kb-{n}" / "kbsite", browser))
-        if not args.quick and not args.search_only and args.languages_size:
+        if full and args.languages_size:
             results["languages"] = bench_languages(args.languages_size, work, args.rounds)
-        if not args.quick and not args.search_only:  # the PDF alone takes over a minute at 300
+        if full:  # the PDF alone takes over a minute at 300
             from .bench_handbook import bench_handbook
 
             hb_sizes = [int(s) for s in args.handbook_sizes.split(",") if s.strip()]
@@ -345,16 +364,15 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         browser.close()
         pw.stop()
-        if not args.work:
-            shutil.rmtree(work, ignore_errors=True)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    name = "search.json" if args.search_only else "quick.json" if args.quick else "full.json"
-    (out / name).write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    print()
-    print(table(results))
-    print(f"\nJSON: {out / name}")
-    return 0
+    return results
+
+
+def _kbsite_build(n: int, root: Path) -> None:
+    """`--search-only`: the synthetic site of `n` articles built by kbsite alone, once."""
+    synth.write_kb(root, n)
+    _kb_config(root)
+    wall, _, _ = run_measured([sys.executable, "-m", "kbsite.cli", "build"], root)
+    print(f"  {n:>5} kbsite build {wall:6.1f} s", flush=True)
 
 
 if __name__ == "__main__":

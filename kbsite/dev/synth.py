@@ -274,17 +274,20 @@ def write_translations(root: Path, langs: tuple[str, ...] = ("ja", "fa")) -> Non
         text = re.sub(r"^related: .*\n", "", text, count=1, flags=re.M)  # the original's
         for lang in langs:
             md.with_name(f"{md.stem}.{lang}.md").write_text(text, encoding="utf-8")
-    kb_option(root, f"languages: [{', '.join(langs)}]")
+    kbsite_option(root, f"languages: [{', '.join(langs)}]")
 
 
-def kb_option(root: Path, option: str) -> None:
-    """Add `option` to the kbsite plugin's options in root/mkdocs.yml."""
+def kbsite_option(root: Path, option: str) -> None:
+    """Add `option` (e.g. "parallel: false") to the kbsite plugin's options in root/mkdocs.yml
+    (the bench's sites and the tests' fixture sites)."""
     yml = root / "mkdocs.yml"
     text = yml.read_text(encoding="utf-8")
     if "  - kbsite:\n" in text:
         text = text.replace("  - kbsite:\n", f"  - kbsite:\n      {option}\n", 1)
-    else:
+    elif "  - kbsite\n" in text:
         text = text.replace("  - kbsite\n", f"  - kbsite:\n      {option}\n", 1)
+    else:
+        raise ValueError(f"{yml}: no kbsite plugin to give `{option}` to")
     yml.write_text(text, encoding="utf-8")
 
 

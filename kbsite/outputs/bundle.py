@@ -33,6 +33,9 @@ from ..content import languages
 from ..content.languages import Language
 from ..content.model import KnowledgeBase, slugify
 from ..site import i18n
+from .epub import epub_path
+from .handbook import handbook_path
+from .names import download_name
 from .zim import show_sizes
 
 # Not under templates/: MkDocs would copy these into every site as theme files.
@@ -103,9 +106,9 @@ def bundle_files(
             level=2 if len(langs) == 1 else 3,
             home=f"site/{where}index.html",
             az=f"site/{where}a-z.html",
-            handbooks=_of(lang.code, langs, handbooks, "handbook"),
-            books=_of(lang.code, langs, books, "epub"),
-            zims=_of(lang.code, langs, sorted(n for n in files if n.endswith(".zim")), "zim"),
+            handbooks=_of(lang.code, langs, handbooks, site_name),
+            books=_of(lang.code, langs, books, site_name),
+            zims=_of(lang.code, langs, sorted(n for n in files if n.endswith(".zim")), site_name),
             downloads_page=_page(files, f"site/{where}downloads.html"),
             verify_link=_link(files, f"site/{where}verify.html", lang.code, "Verify this copy"),
             instructions_link=Markup('<a href="{0}">{0}</a>').format(instructions),
@@ -141,15 +144,22 @@ def _env(lang: str) -> jinja2.Environment:
     return env
 
 
-def _of(lang: str, langs: tuple[Language, ...], names: list[str], kind: str) -> list[str]:
-    """The downloads of one language (`<site>-<lang>.<ext>`); those of no language go to the original."""
-    mine = [n for n in names if f"-{lang}." in n or f"-{lang}-" in n]
+def _of(lang: str, langs: tuple[Language, ...], names: list[str], site_name: str) -> list[str]:
+    """The downloads of one language, by the whole names their writers give a translation's
+    (a part of a name cannot say: `guide-de-...` may be French); the rest go to the original."""
     if lang != langs[0].code:
-        return mine
-    others = {x.code for x in langs[1:]}
-    return mine + [
-        n for n in names if n not in mine and not any(f"-{c}." in n or f"-{c}-" in n for c in others)
-    ]
+        return [n for n in names if n in _translated(site_name, lang)]
+    others = set().union(*(_translated(site_name, x.code) for x in langs[1:]))
+    return [n for n in names if n not in others]
+
+
+def _translated(site_name: str, lang: str) -> set[str]:
+    """Where the bundle holds a translation's handbook, EPUB and ZIM."""
+    return {
+        f"site/{handbook_path(site_name, lang)}",
+        f"site/{epub_path(site_name, lang)}",
+        download_name(site_name, lang, "zim"),
+    }
 
 
 def _page(files: dict[str, bytes], name: str) -> str:

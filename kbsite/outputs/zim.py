@@ -30,7 +30,7 @@ from PIL import Image
 
 from ..content.errors import ContentError, ContentErrors
 from ..content.model import slugify
-from ..site.i18n import translations
+from ..site.i18n import translate
 from .names import download_name, size_mb
 
 TITLE_MAX, DESCRIPTION_MAX = 30, 80
@@ -87,9 +87,9 @@ def metadata(config, language: str, config_file: str = "mkdocs.yml", original: b
     title_field = title_field if title else "site_name"
     title = title or config.site_name or ""
     if not description and not original:
-        description = translations(language).gettext(
-            "%(site)s, offline: every guide, with full-text search"
-        ) % {"site": title}
+        description = translate(language, "%(site)s, offline: every guide, with full-text search") % {
+            "site": title
+        }
         description_field = f"plugins.kbsite.zim_description.{language}"
     elif not description:
         description, description_field = config.site_description or "", "site_description"
@@ -181,11 +181,26 @@ def illustration(site: Path, favicon: str) -> bytes:
     return out.getvalue()
 
 
+def write_zims(
+    site: Path, out_dir: Path, config, languages: list[str], metas: dict[str, ZimMeta], favicon: str
+) -> list[Path]:
+    """One ZIM per language (the original first) from the built `site` into `out_dir`, then
+    their sizes on the site's downloads pages; returns their paths."""
+    written = []
+    for i, language in enumerate(languages):
+        # The original is the site's root, less the translations; a translation its folder.
+        folder, skip = (site, tuple(languages[1:])) if i == 0 else (site / language, ())
+        icon = illustration(folder, favicon)
+        written.append(write_zim(folder, out_dir / zim_name(config, language), metas[language], icon, skip))
+    fill_sizes(site, {p.name: p.stat().st_size for p in written})
+    return written
+
+
 def show_sizes(html: str, sizes: dict[str, int]) -> str:
     """The downloads page with each ZIM's size filled in where it is in `sizes`, else blank;
     "MB" in the page's own language (its <html lang>)."""
     found = PAGE_LANG.search(html)
-    unit = translations(found.group(1) if found else "").gettext("%(size)s MB")
+    unit = translate(found.group(1) if found else "", "%(size)s MB")
 
     def size(m: re.Match) -> str:
         shown = "— " + unit % {"size": size_mb(sizes[m.group(2)])} if m.group(2) in sizes else ""
