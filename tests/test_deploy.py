@@ -141,7 +141,8 @@ def test_text_is_sent_compressed_to_a_browser_that_asks(served):
     for path in text:
         name = "/" + path.relative_to(root).as_posix()
         status, headers, body = server.get(name, {"Accept-Encoding": "gzip"})
-        assert (status, headers["Content-Encoding"], headers["Vary"]) == (200, "gzip", "Accept-Encoding"), name
+        assert status == 200 and headers["Content-Encoding"] == "gzip", name
+        assert headers["Vary"] == "Accept-Encoding", name
         _assert_headers(headers, name)
         assert gzip.decompress(body) == path.read_bytes(), name
         saved += path.stat().st_size - len(body)
