@@ -313,6 +313,17 @@ def test_persian_sorts_in_its_alphabet_order():
     assert sort_key("كتاب") == sort_key("کتاب")  # Arabic kaf and Persian keheh sort alike
 
 
+def test_an_index_lists_its_languages_own_script_first():
+    fa, ja, ru = (
+        languages.Language(c, n, d)
+        for c, n, d in [("fa", "فارسی", "rtl"), ("ja", "日本語", "ltr"), ("ru", "Русский", "ltr")]
+    )
+    assert (fa.script, ja.script, ru.script) == ("ARABIC", "", "CYRILLIC")
+    words = ["VPN", "پدر", "1Password", "Tor", "آب"]
+    assert sorted(words, key=lambda w: sort_key(w, fa.script)) == ["آب", "پدر", "1Password", "Tor", "VPN"]
+    assert sorted(words, key=sort_key) == ["1Password", "Tor", "VPN", "آب", "پدر"]  # no language: as before
+
+
 def test_japanese_titles_sort_by_their_reading(starter_site):
     az = (starter_site / "ja/a-z.html").read_text(encoding="utf-8")
     # sort_as: きょういもでるの きほん (脅威モデルの基本) files the article under き

@@ -45,6 +45,15 @@ class Language:
         """The language without region or script: "pt" for "pt-BR"."""
         return re.split(r"[-_]", self.code)[0].lower()
 
+    @property
+    def script(self) -> str:
+        """The alphabet its name is written in, which its indexes list first ("ARABIC",
+        "CYRILLIC"); "" for Latin, and for Chinese and Japanese, whose kanji sort by code point."""
+        from .model import script_of
+
+        found = script_of(self.name)
+        return "" if found in ("LATIN", "CJK", "HIRAGANA", "KATAKANA") else found
+
 
 def _babel_locale(code: str):
     from babel import Locale, UnknownLocaleError

@@ -240,16 +240,35 @@ _PERSIAN_KEY = {ord(c): chr(0xE000 + i) for i, c in enumerate(_PERSIAN)} | {
 }
 
 
-def sort_key(title: str) -> str:
+def script_of(text: str) -> str:
+    """The script of the first letter of `text` ("LATIN", "ARABIC", "CJK"...), "" if none."""
+    letter = next((c for c in text if c.isalpha()), "")
+    return unicodedata.name(letter, "").split(" ", 1)[0] if letter else ""
+
+
+def sort_key(title: str, script: str = "") -> str:
     """A–Z order that ignores case and leading punctuation, in any script; Persian
-    letters in their alphabet's order."""
-    return re.sub(r"^[\W_]+", "", title.casefold()).translate(_PERSIAN_KEY)
+    letters in their alphabet's order. With `script` (the language's, Language.script),
+    titles in that script come first: a Persian index lists Persian entries, then Latin ones."""
+    bare = re.sub(r"^[\W_]+", "", title.casefold())
+    key = bare.translate(_PERSIAN_KEY)
+    if not script:
+        return key
+    return ("0" if script_of(bare[:1]) == script else "1") + key
+
+
+def kb_script(kb: KnowledgeBase) -> str:
+    return kb.language.script if kb.language else ""
 
 
 def sort_articles(kb: KnowledgeBase) -> None:
-    """Category order, then title (by its reading where given), then slug."""
+    """Category order, then title (by its reading where given), then slug; the tools and
+    the glossary A–Z. All in the order of the language the knowledge base is read in."""
     order = {c.id: i for i, c in enumerate(kb.categories)}
-    kb.articles.sort(key=lambda a: (order[a.category.id], sort_key(a.sort_title), a.slug))
+    script = kb_script(kb)
+    kb.articles.sort(key=lambda a: (order[a.category.id], sort_key(a.sort_title, script), a.slug))
+    kb.tools = dict(sorted(kb.tools.items(), key=lambda kv: sort_key(kv[1].name, script)))
+    kb.glossary.sort(key=lambda g: sort_key(g.term, script))
 
 
 def initial(title: str) -> str:
@@ -263,6 +282,7 @@ MIN_RELATED = 3
 def resolve_related(kb: KnowledgeBase) -> None:
     """Explicit related articles first, then the closest by category and tags."""
     slugs = kb.by_slug()
+    script = kb_script(kb)
     for article in kb.articles:
         chosen = [slugs[s] for s in article.related_slugs]
         if len(chosen) < MIN_RELATED:
@@ -271,7 +291,7 @@ def resolve_related(kb: KnowledgeBase) -> None:
             def score(other: Article, tags: set = tags, article: Article = article) -> tuple:
                 shared = len(tags & set(other.tags))
                 same = other.category is article.category
-                return (-(shared + 2 * same), sort_key(other.sort_title))
+                return (-(shared + 2 * same), sort_key(other.sort_title, script))
 
             candidates = [a for a in kb.articles if a is not article and a not in chosen]
             chosen += sorted(candidates, key=score)[: MIN_RELATED - len(chosen)]

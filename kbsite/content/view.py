@@ -22,7 +22,6 @@ from .model import (
     ToolCitation,
     resolve_related,
     sort_articles,
-    sort_key,
 )
 
 
@@ -43,15 +42,13 @@ def view(kb: KnowledgeBase, lang: str) -> KnowledgeBase:
     out = dataclasses.replace(
         kb,
         categories=[categories[c.id] for c in kb.categories],
-        tools=dict(sorted(tools.items(), key=lambda kv: sort_key(kv[1].name))),
-        glossary=sorted(
-            (_term(g, words("glossary", g.term)) for g in kb.glossary), key=lambda g: sort_key(g.term)
-        ),
+        tools=tools,
+        glossary=[_term(g, words("glossary", g.term)) for g in kb.glossary],
         table_kinds=kinds,
         articles=articles,
         lang=lang,
     )
-    sort_articles(out)  # by the translated titles
+    sort_articles(out)  # by the translated titles and names
     resolve_related(out)
     return out
 
