@@ -223,121 +223,292 @@ def join(parts: list[bytes], ids: list[set[str]], inside: list[bool] | None = No
     """One PDF from the parts: pages, bookmarks, links, named destinations (only each
     part's own `ids`, not its stand-ins), metadata, language.
 
+    Streamed: each part's objects are renumbered and written out as soon as it is read, so
+    the join holds one part's parsed objects at a time. (pypdf's PdfWriter held the whole
+    book's: the join was most of the memory of `kbsite pdf`, 1.6 GB at 1,000 articles.)
     A part `inside` a chapter (cut between articles) has its bookmarks nested under the
     last top-level bookmark so far, the chapter's."""
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import ArrayObject, ByteStringObject, DictionaryObject, NameObject, TextStringObject
+    from pypdf import PdfReader
+    from pypdf.generic import ArrayObject, ByteStringObject, IndirectObject, NameObject
 
-    writer = PdfWriter()
+    out = _Out(parts[0].split(b"\n", 1)[0])
+    catalog, tree = out.new(), out.new()
+    kids: list[IndirectObject] = []
+    marks: list[_Mark] = []
     dests: dict[str, ArrayObject] = {}
+    kept: dict[str, Any] = {}  # the first part's catalog entries and document information
+    digest = hashlib.md5(usedforsecurity=False)  # the file identifier: set by content, not time
     for k, (pdf, own) in enumerate(zip(parts, ids, strict=True)):
-        # One part's reader at a time: each holds every object of its part, parsed.
+        digest.update(pdf)
         reader = PdfReader(io.BytesIO(pdf))
-        offset = len(writer.pages)
-        if not offset:  # the first part's header, catalog entries and metadata
-            writer.pdf_header = reader.pdf_header
-            root: Any = reader.trailer["/Root"]
-            for key in ("/Lang", "/PageMode", "/MarkInfo", "/ViewerPreferences"):
-                if key in root:
-                    writer._root_object[NameObject(key)] = root[key]
-            writer.add_metadata({k: v for k, v in (reader.metadata or {}).items()})
-        # pypdf drops links to names the part itself lacks: copy every annotation as it is.
-        nest = bool(inside and inside[k])
-        writer.append(reader, import_outline=not nest, excluded_fields=["/Annots"])
-        if nest:
-            _nest_outline(writer, reader, reader.outline, writer.get_outline_root().get("/Last"), offset)
-        for page, original in zip(writer.pages[offset:], reader.pages, strict=True):
-            annots: Any = original.get("/Annots")
-            if annots:
-                page[NameObject("/Annots")] = ArrayObject(a.clone(writer) for a in annots)
+        pages: list[Any] = [page.indirect_reference for page in reader.pages]
+        if k == 0:
+            root: Any = reader.trailer["/Root"].get_object()
+            kept = {key: dict.__getitem__(root, key) for key in _CATALOG_KEPT if key in root}
+            if "/Info" in reader.trailer:
+                kept["/Info"] = dict.__getitem__(reader.trailer, "/Info")
+        # Every object the pages need (not their old page tree), numbered in the joined file.
+        new: dict[int, IndirectObject] = {}
+        order: list[IndirectObject] = []
+        todo = [*pages, *_refs(list(kept.values()) if k == 0 else [])]
+        while todo:
+            ref = todo.pop()
+            if ref.idnum in new:
+                continue
+            new[ref.idnum] = out.new()
+            order.append(ref)
+            obj: Any = ref.get_object()
+            todo += _refs(obj, skip_parent=_is_page(obj))
+        for ref in order:
+            obj = ref.get_object()
+            page = _is_page(obj)
+            if page:
+                del obj["/Parent"]
+            _renumber(obj, new)
+            if page:
+                obj[NameObject("/Parent")] = tree
+            out.write(new[ref.idnum], obj)
+        if k == 0:
+            kept = {key: _renumbered(value, new) for key, value in kept.items()}
+        offset = len(kids)
+        kids += [new[p.idnum] for p in pages]
+        found = _marks(reader, reader.outline, kids, offset)
+        if inside and inside[k] and marks:
+            marks[-1].children += found
+        else:
+            marks += found
         for name, dest in reader.named_destinations.items():
             number = reader.get_destination_page_number(dest)
             if name in own and number is not None:
-                target = writer.pages[offset + number]
-                dests[name] = ArrayObject(
-                    [target.indirect_reference, NameObject("/XYZ"), dest.left, dest.top, dest.zoom]
-                )
+                dests[name] = _xyz(kids[offset + number], dest)
+        del reader
+    info = kept.pop("/Info", None)
     names = ArrayObject()
     for name in sorted(dests):
-        names.extend([TextStringObject(name), dests[name]])
-    writer._root_object[NameObject("/Names")] = DictionaryObject(
-        {NameObject("/Dests"): DictionaryObject({NameObject("/Names"): names})}
+        names += [_text(name), dests[name]]
+    entries: dict[str, Any] = {
+        "/Type": NameObject("/Catalog"),
+        "/Pages": tree,
+        "/Names": _dict({"/Dests": _dict({"/Names": names})}),
+        **kept,
+    }
+    if marks:
+        entries["/Outlines"] = _write_outline(out, marks)
+    out.write(tree, _dict({"/Type": NameObject("/Pages"), "/Kids": ArrayObject(kids), "/Count": len(kids)}))
+    out.write(catalog, _dict(entries))
+    if isinstance(info, dict):
+        info_ref = out.new()
+        out.write(info_ref, info)
+        info = info_ref
+    ident = ByteStringObject(digest.digest())
+    return out.finish(catalog, info, ArrayObject([ident, ident]))
+
+
+_CATALOG_KEPT = ("/Lang", "/PageMode", "/MarkInfo", "/ViewerPreferences")
+
+
+def _is_page(obj: Any) -> bool:
+    return isinstance(obj, dict) and dict.get(obj, "/Type") == "/Page"
+
+
+def _refs(obj: Any, skip_parent: bool = False) -> list:
+    """The indirect references inside a direct object (a page's /Parent left out: the
+    joined file has its own page tree)."""
+    from pypdf.generic import IndirectObject
+
+    found, stack = [], [obj]
+    while stack:
+        item = stack.pop()
+        values: list[Any]
+        if isinstance(item, dict):
+            values = [v for key, v in dict.items(item) if not (skip_parent and key == "/Parent")]
+            skip_parent = False
+        elif isinstance(item, list):
+            values = list(list.__iter__(item))
+        else:
+            continue
+        for value in values:
+            if isinstance(value, IndirectObject):
+                found.append(value)
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
+    return found
+
+
+def _renumber(obj: Any, new: dict) -> None:
+    """Point every indirect reference inside `obj` (in place) at its number in the joined file."""
+    from pypdf.generic import IndirectObject
+
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        pairs: list[tuple[Any, Any]]
+        if isinstance(item, dict):
+            pairs = list(dict.items(item))
+        elif isinstance(item, list):
+            pairs = list(enumerate(list.__iter__(item)))
+        else:
+            continue
+        for key, value in pairs:
+            if isinstance(value, IndirectObject):
+                # Past pypdf's own __setitem__, which would resolve or check the value.
+                (dict.__setitem__ if isinstance(item, dict) else list.__setitem__)(
+                    item, key, new[value.idnum]
+                )
+            elif isinstance(value, (dict, list)):
+                stack.append(value)
+
+
+def _renumbered(value: Any, new: dict) -> Any:
+    from pypdf.generic import IndirectObject
+
+    if isinstance(value, IndirectObject):
+        return new[value.idnum]
+    _renumber(value, new)
+    return value
+
+
+def _dict(entries: dict[str, Any]):
+    from pypdf.generic import DictionaryObject, NameObject, NumberObject
+
+    return DictionaryObject(
+        {NameObject(k): NumberObject(v) if isinstance(v, int) else v for k, v in entries.items()}
     )
-    # The file identifier: an MD5 of the parts, so set by content, not time.
-    digest = hashlib.md5(usedforsecurity=False)
-    for pdf in parts:
-        digest.update(pdf)
-    writer._ID = ArrayObject([ByteStringObject(digest.digest()), ByteStringObject(digest.digest())])
-    return compact(writer)
 
 
-def _nest_outline(writer, reader, items: list, parent, offset: int) -> None:
-    """A part's bookmarks (pypdf's nested lists: an item, then a list of its children) under `parent`."""
-    from pypdf.generic import Fit
+def _text(value: str):
+    from pypdf.generic import TextStringObject
 
-    last = parent
+    return TextStringObject(value)
+
+
+def _xyz(page: Any, dest: Any):
+    """A destination at the same place, on `page` of the joined file."""
+    from pypdf.generic import ArrayObject, NameObject, NullObject
+
+    def value(x: Any) -> Any:
+        return NullObject() if x is None else x
+
+    return ArrayObject([page, NameObject("/XYZ"), value(dest.left), value(dest.top), value(dest.zoom)])
+
+
+class _Mark:
+    """A bookmark: its title, destination, whether it shows its children, its children."""
+
+    def __init__(self, title: str, dest: Any, is_open: bool):
+        self.title, self.dest, self.is_open = title, dest, is_open
+        self.children: list[_Mark] = []
+
+
+def _marks(reader, items: list, kids: list, offset: int) -> list[_Mark]:
+    """A part's bookmarks (pypdf's nested lists: an item, then a list of its children)."""
+    out: list[_Mark] = []
     for item in items:
         if isinstance(item, list):
-            _nest_outline(writer, reader, item, last, offset)
+            out[-1].children += _marks(reader, item, kids, offset)
             continue
         page = reader.get_destination_page_number(item)
-        fit = Fit.xyz(item.left, item.top, item.zoom)
-        is_open = int(item.get("/Count", 0)) >= 0
-        last = writer.add_outline_item(
-            title=item.title, page_number=offset + page, parent=parent, fit=fit, is_open=is_open
-        )
+        out.append(_Mark(item.title, _xyz(kids[offset + page], item), int(item.get("/Count", 0)) >= 0))
+    return out
 
 
-def compact(writer) -> bytes:
-    """The writer's PDF with its plain objects packed into compressed object streams and a
-    cross-reference stream, as WeasyPrint writes it. (pypdf writes every object as plain
-    text: the 300-article book grew from 3.8 to 6.6 MB, mostly its 13,000 link annotations.)
-    """
-    from pypdf.generic import StreamObject
+def _write_outline(out: _Out, marks: list[_Mark]) -> Any:
+    from pypdf.generic import NameObject
 
-    writer._resolve_links()  # what PdfWriter.write_stream does first
-    out = io.BytesIO()
-    out.write(writer.pdf_header.encode() + b"\n%\xe2\xe3\xcf\xd3\n")
-    where: dict[int, tuple[int, int, int]] = {}  # object number -> cross-reference row
-    plain = []
-    for number, obj in enumerate(writer._objects, start=1):
-        if obj is None:
-            continue
+    root = out.new()
+    first, last, count = _write_marks(out, marks, root)
+    out.write(
+        root, _dict({"/Type": NameObject("/Outlines"), "/First": first, "/Last": last, "/Count": count})
+    )
+    return root
+
+
+def _write_marks(out: _Out, marks: list[_Mark], parent: Any) -> tuple[Any, Any, int]:
+    """Write `marks` under `parent`: (first, last, how many show when the parent is open)."""
+    refs = [out.new() for _ in marks]
+    shown = 0
+    for i, (mark, ref) in enumerate(zip(marks, refs, strict=True)):
+        entries: dict[str, Any] = {"/Title": _text(mark.title), "/Parent": parent, "/Dest": mark.dest}
+        if i:
+            entries["/Prev"] = refs[i - 1]
+        if i + 1 < len(refs):
+            entries["/Next"] = refs[i + 1]
+        shown += 1
+        if mark.children:
+            entries["/First"], entries["/Last"], below = _write_marks(out, mark.children, ref)
+            entries["/Count"] = below if mark.is_open else -len(mark.children)
+            shown += below if mark.is_open else 0
+        out.write(ref, _dict(entries))
+    return refs[0], refs[-1], shown
+
+
+class _Out:
+    """A PDF written object by object: streams as they come, the other objects packed into
+    compressed object streams, then a cross-reference stream, as WeasyPrint writes them.
+    (Plain objects one by one made the 300-article book 6.6 MB instead of 3.8, mostly its
+    13,000 link annotations.)"""
+
+    def __init__(self, header: bytes):
+        self.data = io.BytesIO()
+        self.data.write(header + b"\n%\xe2\xe3\xcf\xd3\n")
+        self.count = 0
+        self.where: dict[int, tuple[int, int, int]] = {}  # object number -> cross-reference row
+        self.plain: list[tuple[int, bytes]] = []  # waiting for their object stream
+
+    def new(self):
+        from pypdf.generic import IndirectObject
+
+        self.count += 1
+        return IndirectObject(self.count, 0, None)
+
+    def write(self, ref: Any, obj: Any) -> None:
+        from pypdf.generic import StreamObject
+
         if isinstance(obj, StreamObject):
-            where[number] = (1, out.tell(), 0)
-            out.write(f"{number} 0 obj\n".encode())
-            obj.write_to_stream(out)
-            out.write(b"\nendobj\n")
-        else:
-            plain.append((number, obj))
-    number = len(writer._objects) + 1
-    for start in range(0, len(plain), OBJECTS_PER_STREAM):
-        chunk, body, head = plain[start : start + OBJECTS_PER_STREAM], io.BytesIO(), []
-        for index, (inner, obj) in enumerate(chunk):
+            self.where[ref.idnum] = (1, self.data.tell(), 0)
+            self.data.write(f"{ref.idnum} 0 obj\n".encode())
+            obj.write_to_stream(self.data)
+            self.data.write(b"\nendobj\n")
+            return
+        text = io.BytesIO()
+        obj.write_to_stream(text)
+        self.plain.append((ref.idnum, text.getvalue()))
+        if len(self.plain) == OBJECTS_PER_STREAM:
+            self._pack()
+
+    def _pack(self) -> None:
+        chunk, self.plain = self.plain, []
+        number = self.new().idnum
+        head, body = [], io.BytesIO()
+        for index, (inner, text) in enumerate(chunk):
             head.append(f"{inner} {body.tell()}")
-            obj.write_to_stream(body)
-            body.write(b"\n")
-            where[inner] = (2, number, index)
+            body.write(text + b"\n")
+            self.where[inner] = (2, number, index)
         first = (" ".join(head) + "\n").encode()
         data = zlib.compress(first + body.getvalue())
-        where[number] = (1, out.tell(), 0)
-        out.write(
+        self.where[number] = (1, self.data.tell(), 0)
+        self.data.write(
             f"{number} 0 obj\n<< /Type /ObjStm /N {len(chunk)} /First {len(first)} "
             f"/Filter /FlateDecode /Length {len(data)} >>\nstream\n".encode()
         )
-        out.write(data + b"\nendstream\nendobj\n")
-        number += 1
-    where[number], size = (1, out.tell(), 0), number + 1
-    rows = b"".join(struct.pack(">BIH", *where.get(n, (0, 0, 65535 if n == 0 else 0))) for n in range(size))
-    data = zlib.compress(rows)
-    ident = io.BytesIO()
-    writer._ID.write_to_stream(ident)
-    info = f"/Info {writer._info.indirect_reference.idnum} 0 R " if writer._info is not None else ""
-    out.write(
-        f"{number} 0 obj\n<< /Type /XRef /Size {size} /W [1 4 2] "
-        f"/Root {writer.root_object.indirect_reference.idnum} 0 R {info}/ID {ident.getvalue().decode()} "
-        f"/Filter /FlateDecode /Length {len(data)} >>\nstream\n".encode()
-    )
-    out.write(data + b"\nendstream\nendobj\n")
-    out.write(f"startxref\n{where[number][1]}\n%%EOF\n".encode())
-    return out.getvalue()
+        self.data.write(data + b"\nendstream\nendobj\n")
+
+    def finish(self, root: Any, info: Any, ident: Any) -> bytes:
+        if self.plain:
+            self._pack()
+        number = self.new().idnum
+        self.where[number], size = (1, self.data.tell(), 0), number + 1
+        rows = b"".join(
+            struct.pack(">BIH", *self.where.get(n, (0, 0, 65535 if n == 0 else 0))) for n in range(size)
+        )
+        data = zlib.compress(rows)
+        text = io.BytesIO()
+        ident.write_to_stream(text)
+        entry = f"/Info {info.idnum} 0 R " if info is not None else ""
+        self.data.write(
+            f"{number} 0 obj\n<< /Type /XRef /Size {size} /W [1 4 2] /Root {root.idnum} 0 R {entry}"
+            f"/ID {text.getvalue().decode()} /Filter /FlateDecode /Length {len(data)} >>\nstream\n".encode()
+        )
+        self.data.write(data + b"\nendstream\nendobj\n")
+        self.data.write(f"startxref\n{self.where[number][1]}\n%%EOF\n".encode())
+        return self.data.getvalue()
