@@ -94,7 +94,8 @@ def test_no_javascript_bar_links_the_subject_index(starter_site, lang):
 
 
 def test_handbook_ends_with_the_subject_index_and_its_pages(starter_site, starter_kb):
-    """Read back with poppler: every reference's page shows the article's title."""
+    """Read back with poppler: a printed book's index, each entry with its articles' pages
+    (in order), and each of those pages shows the article's title."""
     pdf = starter_site / "downloads" / "anonymity-sense-handbook.pdf"
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     pages = [" ".join(p.split()) for p in text.split("\f")]
@@ -104,13 +105,25 @@ def test_handbook_ends_with_the_subject_index_and_its_pages(starter_site, starte
     # head); it opens a page, so pdftotext's form feed comes first on its line.
     start = re.search(rf"^\f?Subject index\n+{letters[0][0]}\n", text, re.M)
     assert start, "the subject index is in the book"
-    index = text[start.start() :]
-    refs = re.findall(r"([^;\n]+?),\s+p\.\s(\d+)", index)  # a title's last line, its page
-    assert len(refs) == sum(len(s.articles) for _, group in letters for s in group) > 20
-    for title, number in refs:  # poppler joins a word broken at its hyphen: compare without
-        assert " ".join(title.split()).replace("-", "") in pages[int(number) - 1].replace("-", ""), title
-    names = [s.name for _, group in letters for s in group if s.articles]
+    lines = []
+    for page in text[start.start() :].split("\f"):
+        kept = [line for line in page.splitlines() if line.strip()]
+        if kept and re.fullmatch(r"\d+", kept[-1]):
+            kept.pop()  # the page's number
+        lines += kept[1:] if kept[:1] == ["Subject index"] else kept
+    entries = [s for _, group in letters for s in group if s.articles]
     at = 0
-    for name in names:  # every entry, in order
-        at = index.find(name + "\n", at)
-        assert at != -1, name
+    for entry in entries:  # every entry, in order, then the pages of its articles
+        at = lines.index(entry.name, at) + 1
+        numbers = []
+        while at < len(lines) and re.fullmatch(r"\d+(, \d+)*,?", lines[at]):
+            numbers += [int(n) for n in re.findall(r"\d+", lines[at])]
+            at += 1
+        assert len(numbers) == len(entry.articles) and numbers == sorted(numbers), entry.name
+        for article, number in zip(entry.articles, numbers, strict=True):
+            # poppler joins a word broken at its hyphen: compare without
+            assert " ".join(article.title.split()).replace("-", "") in pages[number - 1].replace("-", ""), (
+                entry.name,
+                article.title,
+            )
+    assert sum(len(e.articles) for e in entries) > 20

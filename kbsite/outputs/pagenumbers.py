@@ -64,6 +64,7 @@ GUESS_ROUNDS = 3  # rounds of parts from the previous build's numbers before cou
 FALLBACK_CSS = """<style>
 a.kb-xref::after, a.kb-xref[data-page]::after { content: " (see p.\\a0" target-counter(attr(href), page) ")"; }
 a.page-ref::after, a.page-ref[data-page]::after { content: ", p.\\a0" target-counter(attr(href), page); }
+a.index-ref::after, a.index-ref[data-page]::after { content: target-counter(attr(href), page); }
 .toc a::after, .toc a[data-page]::after { content: leader(". ") target-counter(attr(href), page); }
 </style>
 """
