@@ -262,9 +262,7 @@ def join(parts: list[bytes], ids: list[set[str]], inside: list[bool] | None = No
         for ref in order:
             obj = ref.get_object()
             page = _is_page(obj)
-            if page:
-                del obj["/Parent"]
-            _renumber(obj, new)
+            _renumber(obj, new, skip_parent=page)
             if page:
                 obj[NameObject("/Parent")] = tree
             out.write(new[ref.idnum], obj)
@@ -311,52 +309,38 @@ def _is_page(obj: Any) -> bool:
     return isinstance(obj, dict) and dict.get(obj, "/Type") == "/Page"
 
 
-def _refs(obj: Any, skip_parent: bool = False) -> list:
-    """The indirect references inside a direct object (a page's /Parent left out: the
-    joined file has its own page tree)."""
+def _references(obj: Any, skip_parent: bool = False) -> list[tuple[Any, Any, Any]]:
+    """(container, key, reference) for every indirect reference inside a direct object;
+    `skip_parent`: not a page's /Parent (the joined file has its own page tree)."""
     from pypdf.generic import IndirectObject
 
-    found, stack = [], [obj]
+    found, stack = [], [(obj, skip_parent)]
     while stack:
-        item = stack.pop()
-        values: list[Any]
+        item, skip = stack.pop()
+        # dict.items and list.__iter__: past pypdf's own accessors, which resolve references.
         if isinstance(item, dict):
-            values = [v for key, v in dict.items(item) if not (skip_parent and key == "/Parent")]
-            skip_parent = False
-        elif isinstance(item, list):
-            values = list(list.__iter__(item))
-        else:
-            continue
-        for value in values:
-            if isinstance(value, IndirectObject):
-                found.append(value)
-            elif isinstance(value, (dict, list)):
-                stack.append(value)
-    return found
-
-
-def _renumber(obj: Any, new: dict) -> None:
-    """Point every indirect reference inside `obj` (in place) at its number in the joined file."""
-    from pypdf.generic import IndirectObject
-
-    stack = [obj]
-    while stack:
-        item = stack.pop()
-        pairs: list[tuple[Any, Any]]
-        if isinstance(item, dict):
-            pairs = list(dict.items(item))
+            pairs = [(key, value) for key, value in dict.items(item) if not (skip and key == "/Parent")]
         elif isinstance(item, list):
             pairs = list(enumerate(list.__iter__(item)))
         else:
             continue
         for key, value in pairs:
             if isinstance(value, IndirectObject):
-                # Past pypdf's own __setitem__, which would resolve or check the value.
-                (dict.__setitem__ if isinstance(item, dict) else list.__setitem__)(
-                    item, key, new[value.idnum]
-                )
+                found.append((item, key, value))
             elif isinstance(value, (dict, list)):
-                stack.append(value)
+                stack.append((value, False))
+    return found
+
+
+def _refs(obj: Any, skip_parent: bool = False) -> list:
+    return [ref for _, _, ref in _references(obj, skip_parent)]
+
+
+def _renumber(obj: Any, new: dict, skip_parent: bool = False) -> None:
+    """Point every indirect reference inside `obj` (in place) at its number in the joined file."""
+    for item, key, ref in _references(obj, skip_parent):
+        # Past pypdf's own __setitem__, which would resolve or check the value.
+        (dict.__setitem__ if isinstance(item, dict) else list.__setitem__)(item, key, new[ref.idnum])
 
 
 def _renumbered(value: Any, new: dict) -> Any:
