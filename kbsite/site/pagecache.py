@@ -109,8 +109,8 @@ class PageCache:
         self.own_templates = _CompiledTemplates()  # kbsite.site.render's
         self.shared = ""
         self.kept: dict[str, Kept] = {}  # src_uri -> the page as last rendered
-        self.now: dict[str, Kept] = {}  # this build's articles: reused or just rendered
-        self.rendered: set[str] = set()  # this build's, rendered
+        self.reused: dict[str, Kept] = {}  # this build's: kept pages used again
+        self.rendered: dict[str, Kept] = {}  # this build's: pages rendered (and kept)
         self.clean: set[tuple] = set()  # start tags the audit found clean, for every build
         self.audits: dict[str, tuple[str, list[Finding]]] = {}  # the other files' (audit.audit_site)
 
@@ -121,25 +121,23 @@ class PageCache:
             self.clean.clear()
             self.audits.clear()
             self.shared = shared
-        self.now = {}
-        self.rendered = set()
+        self.reused, self.rendered = {}, {}
 
     def reuse(self, article: Article) -> Kept | None:
         """The article's kept page, if its body and everything shared are unchanged."""
         kept = self.kept.get(article.src_uri)
         if kept is None or kept.key != own_key(article):
             return None
-        self.now[article.src_uri] = kept
+        self.reused[article.src_uri] = kept
         return kept
 
     def reusing(self, src_uri: str) -> Kept | None:
-        return self.now.get(src_uri)
+        return self.reused.get(src_uri)
 
     def keep(self, article: Article, page: Page, html: str, site_url: str, outer: str) -> None:
         """Audit the page just rendered and keep it for the next build."""
         dest = page.file.dest_uri
-        self.rendered.add(article.src_uri)
-        self.now[article.src_uri] = self.kept[article.src_uri] = Kept(
+        self.rendered[article.src_uri] = self.kept[article.src_uri] = Kept(
             key=own_key(article),
             dest=dest,
             html=html,
@@ -150,8 +148,8 @@ class PageCache:
 
     def audited(self) -> tuple[list[Finding], set[str]]:
         """This build's article pages: their audit findings, and their output paths."""
-        pages = self.now.values()
+        pages = [*self.reused.values(), *self.rendered.values()]
         return [f for k in pages for f in k.findings], {k.dest for k in pages}
 
     def summary(self) -> str:
-        return f"{len(self.now) - len(self.rendered)} article pages kept from the last build, {len(self.rendered)} rendered"
+        return f"{len(self.reused)} article pages kept from the last build, {len(self.rendered)} rendered"

@@ -344,9 +344,9 @@ class KbPlugin(BasePlugin[KbConfig]):
             self.lit = None
         if not self._renders(page):
             return output
-        article = self.articles.get(page.file.src_uri)
-        if self.page_cache and article and (kept := self.page_cache.reusing(page.file.src_uri)):
+        if self.page_cache and (kept := self.page_cache.reusing(page.file.src_uri)):
             return kept.html
+        article = self.articles.get(page.file.src_uri)
         # Material sets dir on <body> only; the skip link goes first (kbsite.site.frame).
         output = self.html_open.sub(self.html_dir, squeeze(frame.skip_link_first(output)), count=1)
         if self.page_cache and article:
