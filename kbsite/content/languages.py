@@ -21,6 +21,7 @@ their tools see the original and every translation side by side:
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,10 +50,14 @@ class Language:
     def script(self) -> str:
         """The alphabet its name is written in, which its indexes list first ("ARABIC",
         "CYRILLIC"); "" for Latin, and for Chinese and Japanese, whose kanji sort by code point."""
-        from .model import script_of
-
         found = script_of(self.name)
         return "" if found in ("LATIN", "CJK", "HIRAGANA", "KATAKANA") else found
+
+
+def script_of(text: str) -> str:
+    """The script of the first letter of `text` ("LATIN", "ARABIC", "CJK"...), "" if none."""
+    letter = next((c for c in text if c.isalpha()), "")
+    return unicodedata.name(letter, "").split(" ", 1)[0] if letter else ""
 
 
 def _babel_locale(code: str):

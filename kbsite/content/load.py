@@ -24,8 +24,7 @@ from .model import (
     ToolCitation,
     resolve_related,
     slugify,
-    sort_articles,
-    sort_key,
+    sort_entries,
     unencrypted,
 )
 
@@ -214,7 +213,7 @@ def load_tools(
             out[tid] = Tool(tid, name, kind, url, desc, address)
         elif tid:
             broken.add(tid)  # reported here; citing articles need not repeat it
-    return dict(sorted(out.items(), key=lambda kv: sort_key(kv[1].name)))
+    return out
 
 
 def load_glossary(content: Path, errors: list[ContentError]) -> list[GlossaryTerm]:
@@ -238,7 +237,7 @@ def load_glossary(content: Path, errors: list[ContentError]) -> list[GlossaryTer
             seen.add(word.lower())
         if term and definition:
             out.append(GlossaryTerm(term, definition, tuple(a.strip() for a in aliases)))
-    return sorted(out, key=lambda g: sort_key(g.term))
+    return out
 
 
 def load_table_kinds(content: Path, errors: list[ContentError]) -> dict[str, TableKind]:
@@ -661,6 +660,6 @@ def _load(content: Path, site_name: str, languages: tuple[Language, ...], files:
                 )
     if errors:
         raise ContentErrors(errors)
-    sort_articles(kb)
+    sort_entries(kb)  # and the tools and glossary
     resolve_related(kb)
     return kb

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .freshness import Period
-from .languages import Language
+from .languages import Language, script_of
 
 
 @dataclass(frozen=True)
@@ -168,6 +168,11 @@ class KnowledgeBase:
         code = self.lang or (self.languages[0].code if self.languages else "")
         return next((x for x in self.languages if x.code == code), None)
 
+    @property
+    def script(self) -> str:
+        """The script its indexes list first (Language.script); "" to sort as it comes."""
+        return self.language.script if self.language else ""
+
     def is_fallback(self, article: Article) -> bool:
         """An original shown in a translation's view: not translated yet."""
         return bool(self.lang) and not article.lang
@@ -240,12 +245,6 @@ _PERSIAN_KEY = {ord(c): chr(0xE000 + i) for i, c in enumerate(_PERSIAN)} | {
 }
 
 
-def script_of(text: str) -> str:
-    """The script of the first letter of `text` ("LATIN", "ARABIC", "CJK"...), "" if none."""
-    letter = next((c for c in text if c.isalpha()), "")
-    return unicodedata.name(letter, "").split(" ", 1)[0] if letter else ""
-
-
 def sort_key(title: str, script: str = "") -> str:
     """A–Z order that ignores case and leading punctuation, in any script; Persian
     letters in their alphabet's order. With `script` (the language's, Language.script),
@@ -257,15 +256,11 @@ def sort_key(title: str, script: str = "") -> str:
     return ("0" if script_of(bare[:1]) == script else "1") + key
 
 
-def kb_script(kb: KnowledgeBase) -> str:
-    return kb.language.script if kb.language else ""
-
-
-def sort_articles(kb: KnowledgeBase) -> None:
+def sort_entries(kb: KnowledgeBase) -> None:
     """Category order, then title (by its reading where given), then slug; the tools and
     the glossary A–Z. All in the order of the language the knowledge base is read in."""
     order = {c.id: i for i, c in enumerate(kb.categories)}
-    script = kb_script(kb)
+    script = kb.script
     kb.articles.sort(key=lambda a: (order[a.category.id], sort_key(a.sort_title, script), a.slug))
     kb.tools = dict(sorted(kb.tools.items(), key=lambda kv: sort_key(kv[1].name, script)))
     kb.glossary.sort(key=lambda g: sort_key(g.term, script))
@@ -282,7 +277,7 @@ MIN_RELATED = 3
 def resolve_related(kb: KnowledgeBase) -> None:
     """Explicit related articles first, then the closest by category and tags."""
     slugs = kb.by_slug()
-    script = kb_script(kb)
+    script = kb.script
     for article in kb.articles:
         chosen = [slugs[s] for s in article.related_slugs]
         if len(chosen) < MIN_RELATED:

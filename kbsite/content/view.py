@@ -21,7 +21,7 @@ from .model import (
     Tool,
     ToolCitation,
     resolve_related,
-    sort_articles,
+    sort_entries,
 )
 
 
@@ -48,7 +48,7 @@ def view(kb: KnowledgeBase, lang: str) -> KnowledgeBase:
         articles=articles,
         lang=lang,
     )
-    sort_articles(out)  # by the translated titles and names
+    sort_entries(out)  # by the translated titles and names
     resolve_related(out)
     return out
 

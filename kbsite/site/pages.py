@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from ..content.model import KnowledgeBase, initial, kb_script, sort_key
+from ..content.model import KnowledgeBase, initial, sort_key
 from . import i18n
 from .subjects import SUBJECTS, subjects
 
@@ -74,9 +74,9 @@ def generated_pages(kb: KnowledgeBase, publisher: dict[str, str] | None = None) 
                 description=c.description,
             )
         )
+    script = kb.script
     by_letter = groupby(
-        sorted(kb.articles, key=lambda a: sort_key(a.sort_title, kb_script(kb))),
-        key=lambda a: initial(a.sort_title),
+        sorted(kb.articles, key=lambda a: sort_key(a.sort_title, script)), key=lambda a: initial(a.sort_title)
     )
     pages += [
         GeneratedPage(

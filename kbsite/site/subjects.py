@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from ..content.model import Article, GlossaryTerm, KnowledgeBase, Tool, initial, kb_script, sort_key
+from ..content.model import Article, GlossaryTerm, KnowledgeBase, Tool, initial, sort_key
 from .markdown_ext import KbExtension
 from .tokens import fold, is_cjk
 
@@ -74,6 +74,5 @@ def subjects(kb: KnowledgeBase) -> list[tuple[str, list[Subject]]]:
     order = {id(a): n for n, a in enumerate(kb.articles)}
     for s in entries.values():
         s.articles = sorted({id(a): a for a in s.articles}.values(), key=lambda a: order[id(a)])
-    script = kb_script(kb)
-    ordered = sorted(entries.values(), key=lambda s: (sort_key(s.name, script), s.name))
+    ordered = sorted(entries.values(), key=lambda s: (sort_key(s.name, kb.script), s.name))
     return [(letter, list(group)) for letter, group in groupby(ordered, key=lambda s: initial(s.name))]
