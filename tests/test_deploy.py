@@ -8,7 +8,6 @@ import re
 import shutil
 import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from email.message import Message
@@ -18,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from hosting_build import ROOT
 
-from kbsite.dev.nginx import write_main_conf
+from kbsite.dev.nginx import free_port, start
 from kbsite.outputs import deploy
 from kbsite.safety.policy import CSP, HEADERS
 
@@ -48,40 +47,16 @@ def test_only_loopback_or_a_socket_is_accepted():
     assert listens == ["unix:/run/kbsite/nginx.sock"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Nginx:
     """nginx in the foreground with a temporary main config around a server block."""
 
     def __init__(self, work: Path, server_block: str, socket_path: Path | None = None):
-        self.port = _free_port()
+        self.port = free_port()
         work.mkdir(parents=True, exist_ok=True)
         listen = f"unix:{socket_path}" if socket_path else f"127.0.0.1:{self.port}"
         server_block = server_block.replace("listen unix:/run/kbsite/nginx.sock;", f"listen {listen};")
         assert f"listen {listen};" in server_block
-        conf = write_main_conf(work, server_block)
-        self.proc = subprocess.Popen(
-            ["nginx", "-p", str(work), "-c", str(conf)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        for _ in range(100):
-            try:
-                if socket_path:
-                    with socket.socket(socket.AF_UNIX) as s:
-                        s.connect(str(socket_path))
-                else:
-                    socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(self.proc.stdout.read().decode()) from None
-                time.sleep(0.05)
-        raise RuntimeError("nginx did not start")
+        self.proc = start(work, server_block, str(socket_path) if socket_path else ("127.0.0.1", self.port))
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, Message, bytes]:
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers or {})
@@ -314,7 +289,7 @@ def test_onion_location_on_the_clearnet_block_only(canary_build, tmp_path):
          "-out", str(tmp_path / "cert.pem")],
         check=True, capture_output=True,
     )  # fmt: skip
-    tls_port = _free_port()
+    tls_port = free_port()
     conf = (
         done.stdout.replace("root /srv/kbsite/current;", f"root {canary_build.site};")
         .replace("listen 443 ssl;", f"listen 127.0.0.1:{tls_port} ssl;")

@@ -11,10 +11,7 @@ through the DevTools protocol (1.5 Mbit/s down, 400 ms round trip, no cache).
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,24 +40,13 @@ SETUP = """() => {
 def nginx(site: Path) -> Iterator[str]:
     """The site served by nginx on 127.0.0.1 with the shipped server block; yields its URL."""
     from ..outputs.deploy import nginx_conf
-    from .nginx import write_main_conf
+    from .nginx import free_port, start
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="kbsite-bench-nginx-") as tmp:
-        work = Path(tmp)
-        conf = write_main_conf(work, nginx_conf(root=str(site), listen=f"127.0.0.1:{port}"))
-        proc = subprocess.Popen(["nginx", "-p", str(work), "-c", str(conf)])
+        block = nginx_conf(root=str(site), listen=f"127.0.0.1:{port}")
+        proc = start(Path(tmp), block, ("127.0.0.1", port))
         try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    if proc.poll() is not None:
-                        raise RuntimeError("nginx did not start") from None
-                    time.sleep(0.05)
             yield f"http://127.0.0.1:{port}/"
         finally:
             proc.terminate()

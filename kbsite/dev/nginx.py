@@ -4,6 +4,9 @@ which serve a built site through the shipped configuration without touching /etc
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 _TEMP = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -22,3 +25,32 @@ def write_main_conf(work: Path, server_block: str) -> Path:
         encoding="utf-8",
     )
     return conf
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(work: Path, server_block: str, address: str | tuple[str, int]) -> subprocess.Popen:
+    """nginx serving `server_block` from `work`, once it accepts connections at `address`
+    (a unix socket's path, or host and port); RuntimeError with nginx's output if it does not."""
+    conf = write_main_conf(work, server_block)
+    proc = subprocess.Popen(
+        ["nginx", "-p", str(work), "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    for _ in range(100):
+        try:
+            if isinstance(address, str):
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.connect(address)
+            else:
+                socket.create_connection(address, timeout=0.2).close()
+            return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise RuntimeError((proc.stdout.read() if proc.stdout else b"").decode()) from None
+            time.sleep(0.05)
+    proc.terminate()
+    raise RuntimeError("nginx did not start")
