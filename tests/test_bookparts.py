@@ -14,8 +14,8 @@ from test_pagenumbers import mini_book
 
 from kbsite.content import load
 from kbsite.dev import synth
-from kbsite.outputs import bookparts, handbook
-from kbsite.outputs.pagenumbers import Numberer
+from kbsite.outputs import bookparts, handbook, standins
+from kbsite.outputs.pagenumbers import Book, Numberer
 
 
 def structure(pdf: Path) -> dict:
@@ -106,7 +106,10 @@ def test_mini_in_parts_reads_as_one_layout_and_one_core_gives_the_same_bytes(
 
 
 def test_parts_that_lay_out_otherwise_than_their_sheets_are_laid_out_again(built_mini, monkeypatch, tmp_path):
+    """Without stand-ins (a part whose numbers cannot be written in): the sheets are counted,
+    then the parts laid out with their numbers, and again where they lay out otherwise."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    monkeypatch.setattr(standins, "supported", lambda: False)
     html, content = mini_book(built_mini)
     real = bookparts.part_html
 
@@ -132,19 +135,50 @@ def test_last_numbers_and_stored_parts_spare_the_work(built_mini, monkeypatch, t
     html, content = mini_book(built_mini)
     store = bookparts.PartStore(tmp_path / "parts", "salt")
     cold = write(html, content, tmp_path / "cold.pdf", workers=1, parts=True, store=store)
-    assert cold.rounds["sheets"] == 1 and cold.numbers
+    assert "sheets" not in cold.rounds and cold.numbers, cold.rounds  # no pass only to count
     stored = sorted(p.name for p in (tmp_path / "parts").iterdir())
-    assert len(stored) == 2 * cold.rounds["parts laid out"]
-    # The same book again, from the last numbers: no sheet counted, no part laid out.
+    assert len(stored) == 2 * len(bookparts.cut(*_sheets(html)))
+    # The same book again, from the last numbers: no part laid out.
     warm = write(html, content, tmp_path / "warm.pdf", workers=1, parts=True, guess=cold.numbers, store=store)
     assert warm.rounds == {"parts": 1, "parts laid out": 0}, warm.rounds
     assert (tmp_path / "warm.pdf").read_bytes() == (tmp_path / "cold.pdf").read_bytes()
-    # A wrong guess (every page one further on) settles in the parts, to the same bytes.
+    # Every page one further on (some numbers gain a digit): settled in the parts, the same bytes.
     wrong = {name: n + 1 for name, n in cold.numbers.items()}
-    other = bookparts.PartStore(None, "salt")
-    moved = write(html, content, tmp_path / "moved.pdf", workers=1, parts=True, guess=wrong, store=other)
-    assert moved.rounds["parts"] == 2 and "sheets" not in moved.rounds, moved.rounds
+    moved = write(html, content, tmp_path / "moved.pdf", workers=1, parts=True, guess=wrong, store=store)
+    assert "sheets" not in moved.rounds and moved.rounds["parts"] == 2, moved.rounds
     assert (tmp_path / "moved.pdf").read_bytes() == (tmp_path / "cold.pdf").read_bytes()
+    # A guess with a digit more everywhere: every part laid out again, to the same bytes.
+    longer = {name: n + 1000 for name, n in cold.numbers.items()}
+    other = bookparts.PartStore(None, "salt")
+    again = write(html, content, tmp_path / "again.pdf", workers=1, parts=True, guess=longer, store=other)
+    assert again.rounds == {"parts": 2, "parts laid out": len(stored)}, again.rounds
+    assert (tmp_path / "again.pdf").read_bytes() == (tmp_path / "cold.pdf").read_bytes()
+
+
+def _sheets(html: str) -> tuple[list[str], list[int]]:
+    book = Book(html)
+    return book.ids, [len(sheet) for sheet in book.sheets]
+
+
+def test_numbers_that_cannot_be_written_in_lay_the_parts_out_twice(built_mini, monkeypatch, tmp_path):
+    """A font whose digits differ in width (here: said to) cannot take stand-ins: the parts are
+    laid out to count them, then with their numbers, as before; the book reads the same."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    html, content = mini_book(built_mini)
+    plain = write(html, content, tmp_path / "stand-ins.pdf", workers=1, parts=True)
+    monkeypatch.setattr(standins, "_digit_glyphs", lambda font: None)
+    twice = write(html, content, tmp_path / "twice.pdf", workers=1, parts=True)
+    assert twice.rounds["sheets"] == 1 and twice.rounds["parts laid out"] > plain.rounds["parts laid out"]
+    assert pages_text(tmp_path / "twice.pdf") == pages_text(tmp_path / "stand-ins.pdf")
+    assert structure(tmp_path / "twice.pdf") == structure(tmp_path / "stand-ins.pdf")
+
+
+def test_folios_are_laid_out_from_the_smallest_number_with_their_digits():
+    assert standins.folio_start(37, 52) == 10
+    assert standins.folio_start(140, 190) == 100
+    assert standins.folio_start(95, 104) == 95  # the digits change within the part
+    assert standins.folio_start(1, 9) == 1
+    assert standins.zeros(1071) == "0000"
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ Links between parts are named destinations: the joined file keeps every part's n
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import html as html_lib
@@ -23,7 +24,13 @@ import re
 import struct
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .standins import Slots
+
+# A written part: its PDF, page count, page index of each id, numbers to write in.
+Part = tuple[bytes, int, dict[str, int], "Slots | None"]
 
 BACK_MATTER = ("glossary", "tools")
 # About 100 pages: a process laying one out peaks at about 220 MB, so two parts in flight
@@ -161,23 +168,27 @@ class PartStore:
 
     def __init__(self, folder: Path | None, salt: str):
         self.folder, self.salt = folder, salt
-        self.memo: dict[str, tuple[bytes, int, dict[str, int]]] = {}
+        self.memo: dict[str, Part] = {}
 
     def key(self, html: str) -> str:
         return hashlib.sha256(self.salt.encode() + b"\0" + html.encode()).hexdigest()
 
-    def get(self, html: str) -> tuple[bytes, int, dict[str, int]] | None:
+    def get(self, html: str) -> Part | None:
         key = self.key(html)
         if key not in self.memo and self.folder is not None:
             try:
                 info = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
                 pdf = (self.folder / f"{key}.pdf").read_bytes()
-                self.memo[key] = (pdf, int(info["pages"]), {k: int(v) for k, v in info["ids"].items()})
+                slots = info["slots"] and (
+                    [[(str(t), int(n)) for t, n in page] for page in info["slots"][0]],
+                    {str(f): [int(g) for g in gs] for f, gs in info["slots"][1].items()},
+                )
+                self.memo[key] = (pdf, int(info["pages"]), {k: int(v) for k, v in info["ids"].items()}, slots)
             except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 return None
         return self.memo.get(key)
 
-    def put(self, html: str, result: tuple[bytes, int, dict[str, int]]) -> None:
+    def put(self, html: str, result: Part) -> None:
         self.memo[self.key(html)] = result
 
     def keep(self, htmls: list[str]) -> None:
@@ -187,11 +198,11 @@ class PartStore:
         self.folder.mkdir(parents=True, exist_ok=True)
         keys = {self.key(h) for h in htmls}
         for key in sorted(keys):
-            pdf, pages, found = self.memo[key]
+            pdf, pages, found, slots = self.memo[key]
             if not (self.folder / f"{key}.json").exists():
                 (self.folder / f"{key}.pdf.tmp").write_bytes(pdf)
                 (self.folder / f"{key}.pdf.tmp").replace(self.folder / f"{key}.pdf")
-                info = json.dumps({"pages": pages, "ids": found}, sort_keys=True)
+                info = json.dumps({"pages": pages, "ids": found, "slots": slots}, sort_keys=True)
                 (self.folder / f"{key}.json.tmp").write_text(info, encoding="utf-8")
                 (self.folder / f"{key}.json.tmp").replace(self.folder / f"{key}.json")
         for path in self.folder.iterdir():
@@ -199,8 +210,10 @@ class PartStore:
                 path.unlink(missing_ok=True)
 
 
-def lay_out_and_write(html: str, base: str) -> tuple[bytes, int, dict[str, int]]:
-    """A part's PDF, its page count and the page index of each id in it (run in a worker too)."""
+def lay_out_and_write(html: str, base: str, stand_ins: bool = False) -> Part:
+    """A part's PDF, its page count, the page index of each id in it, and with `stand_ins`
+    the numbers to write in at the join (kbsite.outputs.standins; None if it cannot be)."""
+    from . import standins
     from .weasy import anchors, paused_gc, render
 
     document = render(html, Path(base))
@@ -210,18 +223,25 @@ def lay_out_and_write(html: str, base: str) -> tuple[bytes, int, dict[str, int]]
     linked = {name for page in document.pages for kind, name, _, _ in page.links if kind == "internal"}
     for name in sorted(linked - found.keys()):
         document.pages[-1].anchors[name] = (0, 0, 0, 0)
-    with paused_gc():
+    with paused_gc(), contextlib.ExitStack() as stack:
+        glyphs = stack.enter_context(standins.marking(document)) if stand_ins else {}
         # Untagged: join() cannot keep the parts' structure trees (pypdf copies pages, not
         # trees), and parsing them cost the join 100 MB and 2 s a part (kbsite pdf at 300).
         pdf = document.write_pdf(pdf_identifier=True)
     del document
     gc.collect()  # the layout's reference cycles, left while the collector was paused
-    return pdf, count, found
+    return pdf, count, found, standins.slots(pdf, glyphs) if stand_ins else None
 
 
-def join(parts: list[bytes], ids: list[set[str]], inside: list[bool] | None = None) -> bytes:
+def join(
+    parts: list[bytes],
+    ids: list[set[str]],
+    inside: list[bool] | None = None,
+    numbers: list[tuple[list[list[str]], dict[str, list[int]]]] | None = None,
+) -> bytes:
     """One PDF from the parts: pages, bookmarks, links, named destinations (only each
-    part's own `ids`, not its stand-ins), metadata, language.
+    part's own `ids`, not its stand-ins), metadata, language; with `numbers`, each page's
+    page numbers (in the order its stand-ins are drawn) written in (kbsite.outputs.standins).
 
     Streamed: each part's objects are renumbered and written out as soon as it is read, so
     the join holds one part's parsed objects at a time. (pypdf's PdfWriter held the whole
@@ -230,6 +250,8 @@ def join(parts: list[bytes], ids: list[set[str]], inside: list[bool] | None = No
     last top-level bookmark so far, the chapter's."""
     from pypdf import PdfReader
     from pypdf.generic import ArrayObject, ByteStringObject, IndirectObject, NameObject
+
+    from . import standins
 
     out = _Out(parts[0].split(b"\n", 1)[0])
     catalog, tree = out.new(), out.new()
@@ -242,6 +264,12 @@ def join(parts: list[bytes], ids: list[set[str]], inside: list[bool] | None = No
         digest.update(pdf)
         reader = PdfReader(io.BytesIO(pdf))
         pages: list[Any] = [page.indirect_reference for page in reader.pages]
+        if numbers is not None:
+            values, glyphs = numbers[k]
+            for page_object, written in zip(reader.pages, values, strict=True):
+                if written:
+                    contents: Any = page_object["/Contents"].get_object()
+                    contents.set_data(standins.write(contents.get_data(), written, glyphs))
         if k == 0:
             root: Any = reader.trailer["/Root"].get_object()
             kept = {key: dict.__getitem__(root, key) for key in _CATALOG_KEPT if key in root}

@@ -59,6 +59,7 @@ PARTS_MIN_ARTICLES = 30
 FIX_ROUNDS = 4  # rounds of laying out again the sheets with mis-guessed digit counts
 FINAL_ROUNDS = 2  # layouts of the whole book before WeasyPrint is left to number the pages
 GUESS_ROUNDS = 3  # rounds of parts from the previous build's numbers before counting the sheets
+END = ""  # in a book's page numbers (id -> page), its last page: no id is empty
 
 # Also for a book from an overriding template without sheet marks or data-page.
 FALLBACK_CSS = """<style>
@@ -209,7 +210,7 @@ class Numberer:
         In parts, the page numbers of the previous build (`guess`) are tried first: when
         they still hold, no sheet is counted and unchanged parts come from `store`.
         """
-        from . import bookparts
+        from . import bookparts, standins
         from .weasy import paused_gc
 
         pages: dict[str, int] | None = None
@@ -217,7 +218,9 @@ class Numberer:
             book = Book(html)
             groups = bookparts.cut(book.ids, [len(sheet) for sheet in book.sheets])
             written = None
-            if self.guess:
+            if standins.supported():
+                written = self._write_stand_ins(book, groups, self.guess or self._estimate(book), base)
+            if written is None and self.guess:
                 written = self._write_parts(book, groups, self.guess, base, GUESS_ROUNDS)
             if written is None:
                 try:
@@ -234,6 +237,78 @@ class Numberer:
             # The file identifier is an MD5 of the PDF's own objects: set by content, not time.
             pdf = document.write_pdf(pdf_identifier=True, pdf_tags=True)
         return pdf, len(document.pages)
+
+    def _estimate(self, book: Book) -> dict[str, int]:
+        """A first guess of each id's page (and of the book's last, END), from the sheets' sizes."""
+        pages, start = {}, 1
+        for sheet in book.sheets:
+            pages.update({name: start for name in ID_RE.findall(sheet)})
+            start += -(-len(sheet) // self.bytes_per_page)
+        pages[END] = start - 1
+        return pages
+
+    def _write_stand_ins(
+        self, book: Book, groups: list[list[int]], pages: dict[str, int], base: Path
+    ) -> tuple[bytes, int] | None:
+        """Each part laid out once, its numbers as stand-ins with as many digits as `pages`
+        gives them (kbsite.outputs.standins), and again only where a number proves to have
+        more or fewer; None when a part's numbers cannot be written in that way."""
+        from . import bookparts, standins
+
+        htmls = [""] * len(groups)
+        todo = list(range(len(groups)))
+        for _ in range(FIX_ROUNDS):
+            if any(book.ids[g[0]] not in pages for g in groups):
+                return None
+            firsts = [pages[book.ids[g[0]]] for g in groups]
+            lasts = [first - 1 for first in firsts[1:]] + [pages.get(END, firsts[-1])]
+            digits = {name: standins.zeros(n) for name, n in pages.items() if name != END}
+            for i in todo:
+                start = standins.folio_start(firsts[i], max(firsts[i], lasts[i]))
+                htmls[i] = bookparts.part_html(
+                    book.html(groups[i], digits.get), start, *self._inside(book, groups[i])
+                )
+            fresh = [i for i in todo if self.store.get(htmls[i]) is None]
+            done = self._run(
+                [(bookparts.lay_out_and_write, (htmls[i], str(base), True)) for i in fresh], "laid out"
+            )
+            for i, result in zip(fresh, done, strict=True):
+                self.store.put(htmls[i], result)
+            self.rounds["parts"] = self.rounds.get("parts", 0) + 1
+            self.rounds["parts laid out"] = self.rounds.get("parts laid out", 0) + len(fresh)
+            results = [r for h in htmls if (r := self.store.get(h)) is not None]
+            written = [slots for *_, slots in results if slots is not None]
+            if len(written) < len(groups):
+                log.info("handbook: a part's page numbers cannot be written in; laying out the parts twice")
+                return None
+            actual = bookparts.actual_pages(book.sheet_of, groups, [(r[1], r[2]) for r in results])
+            actual[END] = sum(r[1] for r in results)
+            values: list[tuple[list[list[str]], dict[str, list[int]]]] = []
+            todo, first = [], 1
+            for i, ((_, count, _, _), slots) in enumerate(zip(results, written, strict=True)):
+                part = [
+                    [
+                        str(first + k) if target == standins.FOLIO else str(actual.get(target, ""))
+                        for target, _ in page
+                    ]
+                    for k, page in enumerate(slots[0])
+                ]
+                laid = [n for page in slots[0] for _, n in page]
+                if [len(v) for page in part for v in page] != laid:
+                    todo.append(i)
+                values.append((part, slots[1]))
+                first += count
+            if not todo:
+                self.close()  # no worker waits (holding memory) through the join
+                self.store.keep(htmls)
+                self.numbers = actual
+                inside = [bookparts.inside_chapter(book.ids[g[0]]) for g in groups]
+                pdfs = [r[0] for r in results]
+                joined = bookparts.join(pdfs, [set(r[2]) for r in results], inside, values)
+                return joined, actual[END]
+            log.info("handbook: %d parts laid out again with more or fewer digits", len(todo))
+            pages = {**pages, **actual}
+        return None
 
     def _write_parts(
         self, book: Book, groups: list[list[int]], pages: dict[str, int], base: Path, rounds: int
@@ -258,15 +333,15 @@ class Numberer:
             results = [r for h in htmls if (r := self.store.get(h)) is not None]
             self.rounds["parts"] = self.rounds.get("parts", 0) + 1
             self.rounds["parts laid out"] = self.rounds.get("parts laid out", 0) + len(todo)
-            actual = bookparts.actual_pages(book.sheet_of, groups, [(c, f) for _, c, f in results])
+            actual = bookparts.actual_pages(book.sheet_of, groups, [(c, f) for _, c, f, _ in results])
             if bookparts.settled(book.ids, book.refs, groups, pages, actual):
                 self.close()  # no worker waits (holding memory) through the join
                 self.store.keep(htmls)
                 self.numbers = actual
-                pdfs = [pdf for pdf, _, _ in results]
+                pdfs = [pdf for pdf, _, _, _ in results]
                 inside = [bookparts.inside_chapter(book.ids[g[0]]) for g in groups]
-                joined = bookparts.join(pdfs, [set(found) for _, _, found in results], inside)
-                return joined, sum(c for _, c, _ in results)
+                joined = bookparts.join(pdfs, [set(found) for _, _, found, _ in results], inside)
+                return joined, sum(c for _, c, _, _ in results)
             log.info("handbook: page numbers moved in the parts; laying them out again")
             pages = actual
         return None

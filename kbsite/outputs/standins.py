@@ -1,0 +1,207 @@
+"""Page numbers laid out as stand-ins and written in at the join: each part laid out once.
+
+A part of the handbook is laid out before the parts ahead of it are counted, so it cannot
+know the numbers it prints: its folios, the contents' numbers, "see p. N" and the subject
+index's pages. It prints each as zeros, as many as the number will have digits: the
+layout is the same as with the number, since the digits are all equally wide and do not
+kern (checked in the font, below). While WeasyPrint draws the part, each text box that
+holds such a number is marked in its page's content stream; once every part is counted,
+the join writes the real digits' glyphs over the zeros.
+
+The parts were laid out twice before (kbsite.outputs.pagenumbers: once to count their
+pages, once with their numbers); they still are when a part cannot be written this way.
+
+This reaches into WeasyPrint's drawing (a text box's element, the fonts it embeds), so it
+is used only with the version it was written against (WEASYPRINT).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from collections.abc import Iterator
+from typing import Any
+
+WEASYPRINT = "70.0"
+DIGITS = "0123456789"
+FOLIO = ""  # a folio's target: the page it stands on
+MARK = b"%kbsite-number "
+MARK_RE = re.compile(rb"%kbsite-number ([0-9a-f]*)\n")
+# In the text object after a mark: font changes, and the glyph arrays WeasyPrint draws.
+TEXT_RE = re.compile(rb"/(\S+) [0-9.]+ Tf|\[([^\]]*)\] TJ|\bET\b")
+GLYPH_RE = re.compile(rb"<([0-9a-f]*)>|(-?[0-9.]+)")
+
+# One part's numbers: for each page, (target id or FOLIO, digits) in drawing order; and the
+# glyph of each digit in each font that draws one, by the font's name in the content streams.
+Slots = tuple[list[list[tuple[str, int]]], dict[str, list[int]]]
+
+
+def supported() -> bool:
+    import weasyprint
+
+    return weasyprint.__version__ == WEASYPRINT
+
+
+def zeros(value: int) -> str:
+    return "0" * len(str(value))
+
+
+def folio_start(first: int, last: int) -> int:
+    """The page number to lay out a part's folios from, for pages `first` to `last`: the
+    smallest with as many digits, so the part's layout (and its cached PDF) does not change
+    when only the numbers move; `first` itself where the digits change within the part."""
+    digits = len(str(first))
+    return 10 ** (digits - 1) if len(str(last)) == digits else first
+
+
+@contextlib.contextmanager
+def marking(document: Any) -> Iterator[dict[str, list[int]]]:
+    """While the laid-out `document` is written: each text box holding a number to fill in
+    is marked; every font that draws a digit embeds all ten. Yields the digits' glyphs."""
+    import weasyprint.draw as draw
+    import weasyprint.pdf as pdf
+
+    folios = {id(box) for page in document.pages for box in _folio_boxes(page._page_box)}
+    glyphs: dict[str, list[int]] = {}
+    draw_text, build_fonts = draw.draw_text, pdf.build_fonts_dictionary
+
+    def marked_text(stream, textbox, *args, **kwargs):
+        target = _target(textbox, folios)
+        if target is not None:
+            stream.stream.append(MARK + target.encode().hex().encode())
+        return draw_text(stream, textbox, *args, **kwargs)
+
+    def all_digits(pdf_, fonts, *args, **kwargs):
+        for font in fonts.values():
+            if not font.bitmap and any(text in DIGITS for text in font.to_unicode.values()):
+                found = _digit_glyphs(font)
+                if found is not None:
+                    glyphs[font.hash] = found
+                    width = next(font.widths[g] for g in found if g in font.widths)
+                    for digit, glyph in zip(DIGITS, found, strict=True):
+                        font.to_unicode[glyph] = digit
+                        font.widths[glyph] = width
+        return build_fonts(pdf_, fonts, *args, **kwargs)
+
+    draw.draw_text, pdf.build_fonts_dictionary = marked_text, all_digits
+    try:
+        yield glyphs
+    finally:
+        draw.draw_text, pdf.build_fonts_dictionary = draw_text, build_fonts
+
+
+def _folio_boxes(page_box: Any) -> Iterator[Any]:
+    """The text boxes of the margin boxes that print the page number and nothing else."""
+    from weasyprint.formatting_structure import boxes
+
+    for child in page_box.children:
+        if isinstance(child, boxes.MarginBox) and child.style["content"] == (
+            ("counter()", ("page", "decimal")),
+        ):
+            yield from (box for box in child.descendants() if isinstance(box, boxes.TextBox))
+
+
+def _target(textbox: Any, folios: set[int]) -> str | None:
+    """What the number in `textbox` points at (FOLIO for a folio); None if it holds none."""
+    if id(textbox) in folios:
+        return FOLIO
+    element = textbox.element
+    if (
+        element is None
+        or not (textbox.element_tag or "").endswith("::after")
+        or not any(c in DIGITS for c in textbox.text)
+    ):
+        return None
+    href = element.get("href") or ""
+    return href[1:] if element.get("data-page") and href.startswith("#") else None
+
+
+def _digit_glyphs(font: Any) -> list[int] | None:
+    """The glyph of each digit in `font`'s file; None unless all ten are there, equally wide."""
+    from fontTools.ttLib import TTFont
+
+    ttfont = TTFont(io.BytesIO(font.file_content), fontNumber=font.index, lazy=True)
+    cmap = ttfont.getBestCmap() or {}
+    names = [cmap.get(ord(digit)) for digit in DIGITS]
+    if None in names or "hmtx" not in ttfont:
+        return None
+    if len({ttfont["hmtx"][name][0] for name in names}) != 1:
+        return None
+    return [ttfont.getGlyphID(name) for name in names]
+
+
+def slots(pdf: bytes, glyphs: dict[str, list[int]]) -> Slots | None:
+    """The numbers each page of a part's PDF holds, as the join will find them; None when
+    one cannot be written in (a number drawn in some other way than expected)."""
+    from pypdf import PdfReader
+
+    pages: list[list[tuple[str, int]]] = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        data = _content(page)
+        if data is None:
+            return None
+        found = []
+        for target, _, positions in _numbers(data, glyphs):
+            if positions is None:
+                return None
+            found.append((target, len(positions)))
+        pages.append(found)
+    return pages, glyphs
+
+
+def _content(page: Any) -> bytes | None:
+    contents = page.get("/Contents")
+    if contents is None:
+        return b""
+    contents = contents.get_object()
+    return contents.get_data() if hasattr(contents, "get_data") else None  # an array: not WeasyPrint's
+
+
+def _numbers(data: bytes, glyphs: dict[str, list[int]]) -> Iterator[tuple[str, str, list[int] | None]]:
+    """Each marked number in a page's content stream: its target, its font, and where its
+    digits' glyph codes stand (None if they are not one unkerned run in a font with all ten)."""
+    marks = list(MARK_RE.finditer(data))
+    ends = [mark.start() for mark in marks[1:]] + [len(data)]  # a box drawn empty has no text object
+    for mark, end in zip(marks, ends[: len(marks)], strict=True):
+        target = bytes.fromhex(mark.group(1).decode()).decode()
+        font, name = None, ""
+        run: list[tuple[str, int, float]] = []  # each glyph drawn: its digit's font or "", where, shift after
+        for item in TEXT_RE.finditer(data, mark.end(), end):
+            if item.group(0) == b"ET":
+                break
+            if item.group(1) is not None:
+                name = item.group(1).decode()
+                font = glyphs.get(name)
+                continue
+            for glyph in GLYPH_RE.finditer(item.group(2)):
+                if glyph.group(2) is not None:
+                    if run:
+                        run[-1] = (*run[-1][:2], run[-1][2] + float(glyph.group(2)))
+                    continue
+                codes, at = glyph.group(1), item.start(2) + glyph.start(1)
+                run += [
+                    (name if font is not None and int(codes[k : k + 4], 16) in font else "", at + k, 0.0)
+                    for k in range(0, len(codes), 4)
+                ]
+        digits = [k for k, (digit, _, _) in enumerate(run) if digit]
+        one_run = bool(digits) and digits == list(range(digits[0], digits[-1] + 1))
+        one_font = len({run[k][0] for k in digits}) == 1
+        unkerned = all(run[k][2] == 0 for k in digits[:-1])
+        ok = one_run and one_font and unkerned
+        yield target, run[digits[0]][0] if ok else "", [run[k][1] for k in digits] if ok else None
+
+
+def write(data: bytes, values: list[str], glyphs: dict[str, list[int]]) -> bytes:
+    """A page's content stream with each marked number's digits set to `values` (in order)
+    and the marks taken out."""
+    out = bytearray(data)
+    numbers = list(_numbers(data, glyphs))
+    if len(numbers) != len(values):
+        raise ValueError(f"handbook: a page marks {len(numbers)} numbers, {len(values)} given")
+    for (_, font, positions), value in zip(numbers, values, strict=True):
+        if positions is None or len(positions) != len(value):
+            raise ValueError(f"handbook: cannot write {value} into a page's stand-in")
+        for position, digit in zip(positions, value, strict=True):
+            out[position : position + 4] = b"%04x" % glyphs[font][int(digit)]
+    return MARK_RE.sub(b"", bytes(out))
