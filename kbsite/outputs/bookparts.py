@@ -249,7 +249,7 @@ def join(
     A part `inside` a chapter (cut between articles) has its bookmarks nested under the
     last top-level bookmark so far, the chapter's."""
     from pypdf import PdfReader
-    from pypdf.generic import ArrayObject, ByteStringObject, IndirectObject, NameObject
+    from pypdf.generic import ArrayObject, IndirectObject, NameObject
 
     from . import standins
 
@@ -259,9 +259,7 @@ def join(
     marks: list[_Mark] = []
     dests: dict[str, ArrayObject] = {}
     kept: dict[str, Any] = {}  # the first part's catalog entries and document information
-    digest = hashlib.md5(usedforsecurity=False)  # the file identifier: set by content, not time
     for k, (pdf, own) in enumerate(zip(parts, ids, strict=True)):
-        digest.update(pdf)
         reader = PdfReader(io.BytesIO(pdf))
         pages: list[Any] = [page.indirect_reference for page in reader.pages]
         if numbers is not None:
@@ -326,8 +324,7 @@ def join(
         info_ref = out.new()
         out.write(info_ref, info)
         info = info_ref
-    ident = ByteStringObject(digest.digest())
-    return out.finish(catalog, info, ArrayObject([ident, ident]))
+    return out.finish(catalog, info)
 
 
 _CATALOG_KEPT = ("/Lang", "/PageMode", "/MarkInfo", "/ViewerPreferences")
@@ -505,9 +502,15 @@ class _Out:
         )
         self.data.write(data + b"\nendstream\nendobj\n")
 
-    def finish(self, root: Any, info: Any, ident: Any) -> bytes:
+    def finish(self, root: Any, info: Any) -> bytes:
+        """The file, its identifier an MD5 of its objects: set by content, not time (and not
+        by the stand-ins a part was laid out with)."""
+        from pypdf.generic import ArrayObject, ByteStringObject
+
         if self.plain:
             self._pack()
+        digest = ByteStringObject(hashlib.md5(self.data.getvalue(), usedforsecurity=False).digest())
+        ident = ArrayObject([digest, digest])
         number = self.new().idnum
         self.where[number], size = (1, self.data.tell(), 0), number + 1
         rows = b"".join(

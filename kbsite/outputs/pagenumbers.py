@@ -33,7 +33,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, as_completed, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -181,6 +181,7 @@ class Numberer:
         self.numbers: dict[str, int] = {}  # id -> page, once written in parts (the next guess)
         if workers is None:
             workers = min(2, len(os.sched_getaffinity(0)))
+        self.workers = workers
         self.pool: ProcessPoolExecutor | None = None
         spawn = multiprocessing.get_context("spawn")
         if workers > 1 and parts:
@@ -219,7 +220,7 @@ class Numberer:
             groups = bookparts.cut(book.ids, [len(sheet) for sheet in book.sheets])
             written = None
             if standins.supported():
-                written = self._write_stand_ins(book, groups, self.guess or self._estimate(book), base)
+                written = self._write_stand_ins(book, groups, self.guess, base)
             if written is None and self.guess:
                 written = self._write_parts(book, groups, self.guess, base, GUESS_ROUNDS)
             if written is None:
@@ -238,45 +239,66 @@ class Numberer:
             pdf = document.write_pdf(pdf_identifier=True, pdf_tags=True)
         return pdf, len(document.pages)
 
-    def _estimate(self, book: Book) -> dict[str, int]:
-        """A first guess of each id's page (and of the book's last, END), from the sheets' sizes."""
-        pages, start = {}, 1
-        for sheet in book.sheets:
-            pages.update({name: start for name in ID_RE.findall(sheet)})
-            start += -(-len(sheet) // self.bytes_per_page)
-        pages[END] = start - 1
+    def _estimate(self, book: Book, groups: list[list[int]], results: list) -> dict[str, int]:
+        """Each id's page (and the book's last, END): counted in the parts laid out so far,
+        guessed from the size of the others' sheets (at the pages per byte found so far)."""
+        done = [(g, r) for g, r in zip(groups, results, strict=True) if r is not None]
+        laid_bytes = sum(len(book.sheets[i]) for g, _ in done for i in g)
+        laid_pages = sum(r[1] for _, r in done)
+        per_page = laid_bytes / laid_pages if laid_pages else self.bytes_per_page
+        pages, first = {}, 1
+        for group, result in zip(groups, results, strict=True):
+            if result is not None:
+                members = set(group)
+                pages.update({n: first + k for n, k in result[2].items() if book.sheet_of.get(n) in members})
+                first += result[1]
+                continue
+            for i in group:
+                pages.update({name: first for name in ID_RE.findall(book.sheets[i])})
+                first += max(1, round(len(book.sheets[i]) / per_page))
+        pages[END] = first - 1
         return pages
 
     def _write_stand_ins(
-        self, book: Book, groups: list[list[int]], pages: dict[str, int], base: Path
+        self, book: Book, groups: list[list[int]], guess: dict[str, int] | None, base: Path
     ) -> tuple[bytes, int] | None:
-        """Each part laid out once, its numbers as stand-ins with as many digits as `pages`
-        gives them (kbsite.outputs.standins), and again only where a number proves to have
-        more or fewer; None when a part's numbers cannot be written in that way."""
+        """Each part laid out once, its numbers as stand-ins with as many digits as they are
+        expected to have (kbsite.outputs.standins), and again only where a number proves to
+        have more or fewer; None when a part's numbers cannot be written in that way.
+
+        The parts are laid out in the book's order, each made when a worker takes it, so
+        it sees the pages of the parts before it (and guesses fewer digits wrong)."""
         from . import bookparts, standins
 
         htmls = [""] * len(groups)
+        results: list = [None] * len(groups)
         todo = list(range(len(groups)))
-        for _ in range(FIX_ROUNDS):
-            if any(book.ids[g[0]] not in pages for g in groups):
-                return None
-            firsts = [pages[book.ids[g[0]]] for g in groups]
-            lasts = [first - 1 for first in firsts[1:]] + [pages.get(END, firsts[-1])]
+        guessed = guess
+        counted = guess is not None  # whether the pages known are those of a whole book laid out
+
+        def prepare(i: int) -> str:
+            # The last build's numbers, in the first round (most parts then come from the store).
+            pages = guessed or self._estimate(book, groups, results)
+            first = pages.get(book.ids[groups[i][0]], 1)
+            later = [pages[book.ids[g[0]]] - 1 for g in groups[i + 1 :] if book.ids[g[0]] in pages]
+            last = max(first, later[0] if later else pages.get(END, first))
+            if not counted:  # a part's last page is only guessed: lay it out as if the digits held
+                last = first
             digits = {name: standins.zeros(n) for name, n in pages.items() if name != END}
-            for i in todo:
-                start = standins.folio_start(firsts[i], max(firsts[i], lasts[i]))
-                htmls[i] = bookparts.part_html(
-                    book.html(groups[i], digits.get), start, *self._inside(book, groups[i])
-                )
-            fresh = [i for i in todo if self.store.get(htmls[i]) is None]
-            done = self._run(
-                [(bookparts.lay_out_and_write, (htmls[i], str(base), True)) for i in fresh], "laid out"
+            html = book.html(groups[i], digits.get)
+            htmls[i] = bookparts.part_html(
+                html, standins.folio_start(first, last), *self._inside(book, groups[i])
             )
-            for i, result in zip(fresh, done, strict=True):
-                self.store.put(htmls[i], result)
+            return htmls[i]
+
+        for _ in range(FIX_ROUNDS):
+            fresh = 0
+            for i, result in self._in_order(todo, prepare, base):
+                fresh += result is not None
+                results[i] = result or self.store.get(htmls[i])
+            guessed, counted = None, True
             self.rounds["parts"] = self.rounds.get("parts", 0) + 1
-            self.rounds["parts laid out"] = self.rounds.get("parts laid out", 0) + len(fresh)
-            results = [r for h in htmls if (r := self.store.get(h)) is not None]
+            self.rounds["parts laid out"] = self.rounds.get("parts laid out", 0) + fresh
             written = [slots for *_, slots in results if slots is not None]
             if len(written) < len(groups):
                 log.info("handbook: a part's page numbers cannot be written in; laying out the parts twice")
@@ -307,8 +329,39 @@ class Numberer:
                 joined = bookparts.join(pdfs, [set(r[2]) for r in results], inside, values)
                 return joined, actual[END]
             log.info("handbook: %d parts laid out again with more or fewer digits", len(todo))
-            pages = {**pages, **actual}
         return None
+
+    def _in_order(self, todo: list[int], prepare: Callable[[int], str], base: Path):
+        """(part, result) for the parts `todo`, laid out in order as stand-ins; a part's HTML is
+        prepared when a worker is free for it. The result is None when the store had the part."""
+        from . import bookparts
+
+        pending, running = list(todo), dict[Future, tuple[int, str]]()
+        done, slots = 0, self.workers if self.pool is not None else 1
+        while pending or running:
+            while pending and len(running) < slots:
+                i = pending.pop(0)
+                html = prepare(i)
+                if self.store.get(html) is not None:
+                    done += 1
+                    yield i, None
+                elif self.pool is None:
+                    result = bookparts.lay_out_and_write(html, str(base), True)
+                    self.store.put(html, result)
+                    done += 1
+                    self.progress.show("laid out", done, len(todo))
+                    yield i, result
+                else:
+                    running[self.pool.submit(bookparts.lay_out_and_write, html, str(base), True)] = (i, html)
+            if running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in sorted(finished, key=lambda f: running[f][0]):
+                    i, html = running.pop(future)
+                    result = future.result()
+                    self.store.put(html, result)
+                    done += 1
+                    self.progress.show("laid out", done, len(todo))
+                    yield i, result
 
     def _write_parts(
         self, book: Book, groups: list[list[int]], pages: dict[str, int], base: Path, rounds: int

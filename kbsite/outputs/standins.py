@@ -80,6 +80,8 @@ def marking(document: Any) -> Iterator[dict[str, list[int]]]:
                     glyphs[font.hash] = found
                     width = next(font.widths[g] for g in found if g in font.widths)
                     for digit, glyph in zip(DIGITS, found, strict=True):
+                        # Last and in order, whichever digits the stand-ins drew: the same bytes.
+                        font.to_unicode.pop(glyph, None)
                         font.to_unicode[glyph] = digit
                         font.widths[glyph] = width
         return build_fonts(pdf_, fonts, *args, **kwargs)
