@@ -16,6 +16,7 @@ from kbsite.content import load
 from kbsite.dev import synth
 from kbsite.outputs import bookparts, handbook, standins
 from kbsite.outputs.pagenumbers import Book, Numberer
+from kbsite.site.subjects import Subject
 
 
 def structure(pdf: Path) -> dict:
@@ -103,6 +104,37 @@ def test_mini_in_parts_reads_as_one_layout_and_one_core_gives_the_same_bytes(
     assert cut.rounds["parts laid out"] > two.rounds["parts laid out"], (cut.rounds, two.rounds)
     assert pages_text(tmp_path / "cut.pdf") == pages_text(tmp_path / "one.pdf")
     assert structure(tmp_path / "cut.pdf") == structure(tmp_path / "one.pdf")
+
+
+def test_subject_index_in_sheets_cut_into_parts_reads_as_one_layout(built_mini, monkeypatch, tmp_path):
+    """The subject index in several sheets, parts starting between them: the same pages as one
+    layout, the index's running header carried into each part (pdftotext reads the headers)."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    monkeypatch.setattr(handbook, "INDEX_SHEET_REFS", 6)
+    html, content = mini_book(built_mini)
+    ids, sizes = _sheets(html)
+    back = ids.index("glossary")  # parts of the back matter's size: each index sheet one
+    monkeypatch.setattr(bookparts, "PART_BYTES", max(sizes[back:]))
+    firsts = [ids[g[0]] for g in bookparts.cut(ids, sizes)]
+    assert any(name.startswith("subjects-") for name in firsts), firsts
+    write(html, content, tmp_path / "parts.pdf", workers=1, parts=True)
+    write(html, content, tmp_path / "one.pdf", workers=1)
+    parts, one = pages_text(tmp_path / "parts.pdf"), pages_text(tmp_path / "one.pdf")
+    assert parts == one
+    assert sum("Subject index" in page for page in parts) >= 3
+    assert structure(tmp_path / "parts.pdf") == structure(tmp_path / "one.pdf")
+
+
+def test_subject_index_is_cut_between_entries_and_a_cut_letter_is_headed_again():
+    entry = lambda name, refs: Subject(name, articles=list(range(refs)))  # noqa: E731
+    letters = [
+        ("A", [entry("a1", 2), entry("a2", 2), entry("a3", 0)]),
+        ("B", [entry("b1", 3), entry("b2", 9)]),
+    ]
+    sheets = handbook.index_sheets(letters, limit=5)
+    names = [[(letter, [e.name for e in entries]) for letter, entries in sheet] for sheet in sheets]
+    # a3 has no pages: left out; b2 alone is over the limit: a sheet of its own.
+    assert names == [[("A", ["a1", "a2"])], [("B", ["b1"])], [("B", ["b2"])]]
 
 
 def test_parts_that_lay_out_otherwise_than_their_sheets_are_laid_out_again(built_mini, monkeypatch, tmp_path):
@@ -195,8 +227,12 @@ def test_hundred_articles_in_parts_keep_pages_bookmarks_and_links(synthetic_book
     real_join, workers = bookparts.join, []
 
     def join(*args):  # what runs beside the join: no worker holds its memory through it
-        children = psutil.Process().children(recursive=True)
-        workers.append([p for p in children if "spawn_main" in " ".join(p.cmdline())])
+        # Only multiprocessing's own helpers may: the server the workers are forked from
+        # (which holds WeasyPrint imported, no layout), and the resource tracker.
+        helpers = ("forkserver", "resource_tracker")
+        here = psutil.Process()
+        mine = [p for p in here.children() if any(h in " ".join(p.cmdline()) for h in helpers)]
+        workers.append([p for p in here.children(recursive=True) if p not in mine])
         return real_join(*args)
 
     monkeypatch.setattr(bookparts, "join", join)

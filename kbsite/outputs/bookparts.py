@@ -47,8 +47,9 @@ def opens(ids: list[str], i: int) -> bool:
 
 def inside_chapter(name: str) -> bool:
     """Whether a part that starts at sheet `name` starts between a chapter's articles (its
-    bookmarks belong under the chapter's); the other sheets open a level-1 bookmark or none."""
-    return name.startswith("art-")
+    bookmarks belong under the chapter's) or within the subject index (it carries the index's
+    running header); the other sheets open a level-1 bookmark or none."""
+    return name.startswith(("art-", "subjects-"))
 
 
 def cut(ids: list[str], sizes: list[int], part_bytes: int | None = None) -> list[list[int]]:
@@ -116,9 +117,11 @@ def part_html(html: str, first_page: int, chapter: str | None = None, first_id: 
         # on it (first-except); the later pages read the string set with the first title.
         text = '"' + html_lib.unescape(chapter).replace("\\", "\\\\").replace('"', '\\"') + '"'
         rules += f" @top-left {{ content: {text}; }}"
-        extra = (
-            f"\n#{first_id} > .article-title {{ string-set: article attr(data-running), chapter {text}; }}"
-        )
+        if first_id.startswith("art-"):
+            extra = f"\n#{first_id} > .article-title {{ string-set: article attr(data-running), chapter {text}; }}"
+        else:  # a further sheet of the back matter
+            extra = f'\n#{first_id} {{ string-set: chapter {text}, article ""; }}'
+
     return html.replace("</head>", f"<style>@page :first {{ {rules} }}{extra}</style>\n</head>", 1)
 
 
@@ -126,13 +129,19 @@ CHAPTER_RUNNING_RE = re.compile(r"<h1\b[^>]*\bclass=\"chapter-title\"[^>]*>")
 RUNNING_RE = re.compile(r"\bdata-running=\"([^\"]*)\"")
 
 
+BACK_TITLE_RE = re.compile(r"<h1\b[^>]*\bclass=\"back-title\"[^>]*>(.*?)</h1>", re.S)
+
+
 def running_chapter(ids: list[str], sheets: list[str], first: int) -> str | None:
-    """The running header (data-running) of the chapter that sheet `first` is inside."""
+    """The running header of the chapter (its data-running) or of the back matter's section
+    (its title's text) that sheet `first` is inside."""
     for i in range(first, -1, -1):
         if ids[i].startswith("chap-"):
             tag = CHAPTER_RUNNING_RE.search(sheets[i])
             found = RUNNING_RE.search(tag.group(0)) if tag else None
             return found.group(1) if found else None
+        if (title := BACK_TITLE_RE.search(sheets[i])) is not None:
+            return re.sub(r"<[^>]+>", "", title.group(1)).strip()
     return None
 
 

@@ -30,13 +30,15 @@ from ..site import i18n
 from ..site.markdown_ext import EXTERNAL_RE, KbExtension
 from ..site.pages import GLOSSARY, TOOLS
 from ..site.render import Renderer
-from ..site.subjects import subjects
+from ..site.subjects import Subject, subjects
 from .bookparts import PartStore
 from .names import size_mb
 from .pagenumbers import PARALLEL_MIN_ARTICLES, PARTS_MIN_ARTICLES, Numberer
 from .signing import printed_fingerprint
 
 FONTS = ("DejaVu Serif", "DejaVu Sans", "DejaVu Sans Mono")  # Debian fonts-dejavu-core/-extra
+# Page references in a sheet of the subject index: about four pages, a process of 100 MB more.
+INDEX_SHEET_REFS = 3000
 
 
 @dataclass(frozen=True)
@@ -275,13 +277,37 @@ def book_html(
         direction=kb.language.direction if kb.language else "ltr",
         chapters=chapters,
         tools=[(t, arts) for t, arts in tools if arts],
-        subjects=subjects(kb),
+        subjects=index_sheets(subjects(kb)),
         terms=kb.glossary,
         edition=when.date().isoformat() if when else "",
         created=when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else "",
         fonts=FONTS,
         fingerprint=fingerprint,
     )
+
+
+def index_sheets(
+    letters: list[tuple[str, list[Subject]]], limit: int | None = None
+) -> list[list[tuple[str, list[Subject]]]]:
+    """The subject index cut between entries into sheets (each from a new page) of at most
+    INDEX_SHEET_REFS page references, so that parts can hold it a few pages at a time: as one
+    sheet, the index of 1,000 articles (63,000 references, 70 pages) took one process 1.25 GB.
+    A letter cut in two is headed again on the next sheet, as printed indexes do."""
+    limit = limit or INDEX_SHEET_REFS
+    sheets: list[list[tuple[str, list[Subject]]]] = [[]]
+    held = 0
+    for letter, entries in letters:
+        for entry in entries:
+            if not entry.articles:
+                continue
+            if held and held + len(entry.articles) > limit:
+                sheets.append([])
+                held = 0
+            if not sheets[-1] or sheets[-1][-1][0] != letter:
+                sheets[-1].append((letter, []))
+            sheets[-1][-1][1].append(entry)
+            held += len(entry.articles)
+    return [sheet for sheet in sheets if sheet]
 
 
 def render_pdf(html: str, base: Path, numberer: Numberer | None = None) -> tuple[bytes, int]:

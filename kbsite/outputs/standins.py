@@ -76,9 +76,9 @@ def marking(document: Any) -> Iterator[dict[str, list[int]]]:
         for font in fonts.values():
             if not font.bitmap and any(text in DIGITS for text in font.to_unicode.values()):
                 found = _digit_glyphs(font)
-                if found is not None:
+                width = next((font.widths[g] for g in found or () if g in font.widths), None)
+                if found is not None and width is not None:  # else: the stand-ins are not found
                     glyphs[font.hash] = found
-                    width = next(font.widths[g] for g in found if g in font.widths)
                     for digit, glyph in zip(DIGITS, found, strict=True):
                         # Last and in order, whichever digits the stand-ins drew: the same bytes.
                         font.to_unicode.pop(glyph, None)
