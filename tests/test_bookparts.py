@@ -218,7 +218,12 @@ def synthetic_book(tmp_path_factory):
     """A 100-article synthetic knowledge base's book HTML, its content folder and model."""
     root = synth.write_kb(tmp_path_factory.mktemp("synth") / "kb", 100)
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
-    html, content = mini_book(root)
+    # A subject index of several sheets, each over pages, some opening a part.
+    refs, handbook.INDEX_SHEET_REFS = handbook.INDEX_SHEET_REFS, 400
+    try:
+        html, content = mini_book(root)
+    finally:
+        handbook.INDEX_SHEET_REFS = refs
     return html, content, load.load(content, "Synthetic KB")
 
 
@@ -236,6 +241,10 @@ def test_hundred_articles_in_parts_keep_pages_bookmarks_and_links(synthetic_book
         return real_join(*args)
 
     monkeypatch.setattr(bookparts, "join", join)
+    ids, sizes = _sheets(html)
+    monkeypatch.setattr(bookparts, "PART_BYTES", 100_000)  # parts of some 25 pages
+    assert sum(name.startswith("subjects-") for name in ids) >= 5
+    assert any(ids[g[0]].startswith("subjects-") for g in bookparts.cut(ids, sizes))
     parts = write(html, content, tmp_path / "parts.pdf", workers=2, parts=True)
     assert workers == [[]]
     assert parts.rounds["parts laid out"] >= 2 and "final" not in parts.rounds, parts.rounds

@@ -36,7 +36,11 @@ STOCK_FULL_LIMIT = 1000  # stock full navigation at 3,000 articles: ~10 min and 
 
 def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, float]:
     """Run `cmd`; return wall seconds, peak RSS (bytes) of its process tree, and the
-    CPU seconds (user + system) of the whole tree: kbsite builds on two cores."""
+    CPU seconds (user + system) of the whole tree: kbsite builds on two cores.
+
+    The CPU is each process's own time as last sampled, summed (or the reaped children's
+    time, when higher): the handbook's workers are forked by multiprocessing's server,
+    which nobody waits for, so their time never reaches this process's rusage."""
     import resource
 
     import psutil
@@ -47,16 +51,22 @@ def run_measured(cmd: list[str], cwd: Path) -> tuple[float, int, float]:
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
     ps = psutil.Process(proc.pid)
+    seen: dict[int, float] = {}  # pid -> its own CPU seconds, last sampled
     while proc.poll() is None:
-        try:
-            rss = sum(p.memory_info().rss for p in [ps, *ps.children(recursive=True)])
-            peak = max(peak, rss)
-        except psutil.Error:
-            pass
+        rss = 0
+        for p in [ps, *ps.children(recursive=True)]:
+            try:
+                with p.oneshot():
+                    rss += p.memory_info().rss
+                    times = p.cpu_times()
+                seen[p.pid] = times.user + times.system
+            except psutil.Error:
+                pass
+        peak = max(peak, rss)
         time.sleep(0.05)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = max(sum(seen.values()), (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
     err = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode:
         raise RuntimeError(f"{' '.join(cmd)} failed in {cwd}:\n{err[-3000:]}")

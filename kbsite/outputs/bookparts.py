@@ -3,9 +3,10 @@ written to PDF one part at a time, on both cores, then joined by pypdf.
 
 Why: at 300 articles one WeasyPrint pass holds the whole book's layout (1.2 GB) and
 runs on one core: the layout (35 s) and writing (25 s: drawing text 60%, zlib 20%)
-both grow with the book. A part is laid out with its real page numbers (found by
-kbsite.outputs.pagenumbers from the sheets) and its first page number, so each part
-is final as it stands; a process holds one part's layout (about 100 pages) at a time.
+both grow with the book. A part is laid out once, its page numbers as stand-ins that the
+join writes in (kbsite.outputs.standins); or, where that cannot be done, with its real
+numbers, found by kbsite.outputs.pagenumbers from the sheets. A process holds one part's
+layout (about 100 pages) at a time.
 
 Each part starts at a level-1 heading (a chapter's title, the contents, the glossary),
 so its bookmarks are whole subtrees: the joined outline is each part's, in order.
@@ -119,8 +120,9 @@ def part_html(html: str, first_page: int, chapter: str | None = None, first_id: 
         rules += f" @top-left {{ content: {text}; }}"
         if first_id.startswith("art-"):
             extra = f"\n#{first_id} > .article-title {{ string-set: article attr(data-running), chapter {text}; }}"
-        else:  # a further sheet of the back matter
-            extra = f'\n#{first_id} {{ string-set: chapter {text}, article ""; }}'
+        else:  # a further sheet of the back matter: set by its first child, a heading (a string
+            # set by a box that goes on over pages is set again on each: first-except hides it)
+            extra = f'\n#{first_id} > :first-child {{ string-set: chapter {text}, article ""; }}'
 
     return html.replace("</head>", f"<style>@page :first {{ {rules} }}{extra}</style>\n</head>", 1)
 

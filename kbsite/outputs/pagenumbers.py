@@ -18,6 +18,10 @@ placeholder numbers, and once more, in one piece, with the real numbers:
    in context), it is laid out again with the corrected numbers; if that does not
    settle, WeasyPrint's own `target-counter` gives the numbers.
 
+In parts (from PARTS_MIN_ARTICLES), each part is laid out once instead, its numbers
+written in afterwards (kbsite.outputs.standins); the steps above remain for the books
+and parts that cannot be written that way.
+
 The template marks each sheet's start with `<!--sheet:ID-->`, ID being the first
 id on its first page, and gives every link that prints a page a `data-page`.
 """
