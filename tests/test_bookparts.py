@@ -232,12 +232,13 @@ def test_hundred_articles_in_parts_keep_pages_bookmarks_and_links(synthetic_book
     real_join, workers = bookparts.join, []
 
     def join(*args):  # what runs beside the join: no worker holds its memory through it
-        # Only multiprocessing's own helpers may: the server the workers are forked from
-        # (which holds WeasyPrint imported, no layout), and the resource tracker.
-        helpers = ("forkserver", "resource_tracker")
+        # The server the workers are forked from may (it holds WeasyPrint imported, no
+        # layout); the workers it forked, or any spawned, may not.
         here = psutil.Process()
-        mine = [p for p in here.children() if any(h in " ".join(p.cmdline()) for h in helpers)]
-        workers.append([p for p in here.children(recursive=True) if p not in mine])
+        servers = [p for p in here.children() if "forkserver" in " ".join(p.cmdline())]
+        forked = [p for server in servers for p in server.children(recursive=True)]
+        spawned = [p for p in here.children(recursive=True) if "spawn_main" in " ".join(p.cmdline())]
+        workers.append(forked + spawned)
         return real_join(*args)
 
     monkeypatch.setattr(bookparts, "join", join)
