@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from .bookparts import PartStore
+    from .standins import Slots
 
 log = logging.getLogger("mkdocs.plugins.kbsite.handbook")
 
@@ -128,6 +129,27 @@ def layout(html: str, base: str) -> tuple[int, dict[str, int]]:
         weasyprint_log.setLevel(level)
     gc.collect()  # the layout's reference cycles, left while the collector was paused
     return result
+
+
+def _written(
+    parts: list[Slots], counts: list[int], pages: dict[str, int]
+) -> tuple[list[tuple[list[list[str]], dict[str, list[int]]]], list[int]]:
+    """What to write into each part's stand-ins (page by page, with its digits' glyphs),
+    from the parts' page `counts` and every id's page; and the parts laid out with another
+    number of digits than that, to lay out again."""
+    from .standins import FOLIO
+
+    values, wrong, first = [], [], 1
+    for i, ((slots, glyphs), count) in enumerate(zip(parts, counts, strict=True)):
+        numbers = [
+            [str(first + k) if target == FOLIO else str(pages.get(target, "")) for target, _ in page]
+            for k, page in enumerate(slots)
+        ]
+        if [len(n) for page in numbers for n in page] != [digits for page in slots for _, digits in page]:
+            wrong.append(i)
+        values.append((numbers, glyphs))
+        first += count
+    return values, wrong
 
 
 class Unsettled(Exception):
@@ -312,21 +334,7 @@ class Numberer:
                 return None
             actual = bookparts.actual_pages(book.sheet_of, groups, [(r[1], r[2]) for r in results])
             actual[END] = sum(r[1] for r in results)
-            values: list[tuple[list[list[str]], dict[str, list[int]]]] = []
-            todo, first = [], 1
-            for i, ((_, count, _, _), slots) in enumerate(zip(results, written, strict=True)):
-                part = [
-                    [
-                        str(first + k) if target == standins.FOLIO else str(actual.get(target, ""))
-                        for target, _ in page
-                    ]
-                    for k, page in enumerate(slots[0])
-                ]
-                laid = [n for page in slots[0] for _, n in page]
-                if [len(v) for page in part for v in page] != laid:
-                    todo.append(i)
-                values.append((part, slots[1]))
-                first += count
+            values, todo = _written(written, [r[1] for r in results], actual)
             if not todo:
                 self.close()  # no worker waits (holding memory) through the join
                 self.store.keep(htmls)
