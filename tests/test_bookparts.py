@@ -137,6 +137,19 @@ def test_subject_index_is_cut_between_entries_and_a_cut_letter_is_headed_again()
     assert names == [[("A", ["a1", "a2"])], [("B", ["b1"])], [("B", ["b2"])]]
 
 
+@pytest.mark.parametrize("lang", ["ja", "fa"])
+def test_translated_book_in_parts_reads_as_one_layout(starter_site, monkeypatch, tmp_path, lang):
+    """Stand-ins in Japanese and right to left: the numbers written in read as one layout's."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    html, content = mini_book(starter_site.parent, lang)
+    assert f'lang="{lang}"' in html
+    parts = write(html, content, tmp_path / "parts.pdf", workers=1, parts=True)
+    assert "sheets" not in parts.rounds, parts.rounds  # each part laid out once
+    write(html, content, tmp_path / "one.pdf", workers=1)
+    assert pages_text(tmp_path / "parts.pdf") == pages_text(tmp_path / "one.pdf")
+    assert structure(tmp_path / "parts.pdf") == structure(tmp_path / "one.pdf")
+
+
 def test_parts_that_lay_out_otherwise_than_their_sheets_are_laid_out_again(built_mini, monkeypatch, tmp_path):
     """Without stand-ins (a part whose numbers cannot be written in): the sheets are counted,
     then the parts laid out with their numbers, and again where they lay out otherwise."""

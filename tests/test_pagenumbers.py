@@ -21,11 +21,14 @@ def title_page(pages: list[str], title: str, meta: str) -> int:
     return found[0]
 
 
-def mini_book(root: Path) -> tuple[str, Path]:
-    """The mini site's book HTML, set up as `kbsite pdf` does, and its content folder."""
+def mini_book(root: Path, lang: str = "") -> tuple[str, Path]:
+    """The mini site's book HTML (in `lang`, else its first language), set up as `kbsite pdf`
+    does, and its content folder."""
     from mkdocs.config import load_config
 
     cfg = load_config(str(root / "mkdocs.yml"))
+    if lang:
+        cfg.plugins["kbsite"].config["language"] = lang
     cfg = cfg.plugins.on_config(cfg)
     plugin = cfg.plugins.get("kbsite")
     html = handbook.config_html(plugin.kb, cfg, cfg.theme.get_env().loader, plugin.config.glossary_links)

@@ -27,7 +27,7 @@ WEASYPRINT = "70.0"
 DIGITS = "0123456789"
 FOLIO = ""  # a folio's target: the page it stands on
 MARK = b"%kbsite-number "
-MARK_RE = re.compile(rb"%kbsite-number ([0-9a-f]*)\n")
+MARK_RE = re.compile(rb"%kbsite-number ([0-9a-f]*) ([0-9]+)\n")  # target (hex), digits
 # In the text object after a mark: font changes, and the glyph arrays WeasyPrint draws.
 TEXT_RE = re.compile(rb"/(\S+) [0-9.]+ Tf|\[([^\]]*)\] TJ|\bET\b")
 GLYPH_RE = re.compile(rb"<([0-9a-f]*)>|(-?[0-9.]+)")
@@ -69,7 +69,8 @@ def marking(document: Any) -> Iterator[dict[str, list[int]]]:
     def marked_text(stream, textbox, *args, **kwargs):
         target = _target(textbox, folios)
         if target is not None:
-            stream.stream.append(MARK + target.encode().hex().encode())
+            digits = sum(c in DIGITS for c in textbox.text)
+            stream.stream.append(MARK + target.encode().hex().encode() + b" %d" % digits)
         return draw_text(stream, textbox, *args, **kwargs)
 
     def all_digits(pdf_, fonts, *args, **kwargs):
@@ -162,36 +163,62 @@ def _content(page: Any) -> bytes | None:
 
 def _numbers(data: bytes, glyphs: dict[str, list[int]]) -> Iterator[tuple[str, str, list[int] | None]]:
     """Each marked number in a page's content stream: its target, its font, and where its
-    digits' glyph codes stand (None if they are not one unkerned run in a font with all ten)."""
+    digits' glyph codes stand (None if they are not found as _stand_in finds them)."""
     marks = list(MARK_RE.finditer(data))
     ends = [mark.start() for mark in marks[1:]] + [len(data)]  # a box drawn empty has no text object
     for mark, end in zip(marks, ends[: len(marks)], strict=True):
         target = bytes.fromhex(mark.group(1).decode()).decode()
-        font, name = None, ""
-        run: list[tuple[str, int, float]] = []  # each glyph drawn: its digit's font or "", where, shift after
-        for item in TEXT_RE.finditer(data, mark.end(), end):
-            if item.group(0) == b"ET":
-                break
-            if item.group(1) is not None:
-                name = item.group(1).decode()
-                font = glyphs.get(name)
+        found = _stand_in(_drawn(data, mark.end(), end), int(mark.group(2)), glyphs, target == FOLIO)
+        yield target, found[0] if found else "", found[1] if found else None
+
+
+# A glyph drawn: its font's name, its code, where the code stands, the shift after it, which array.
+Glyph = tuple[str, int, int, float, int]
+
+
+def _drawn(data: bytes, start: int, end: int) -> list[Glyph]:
+    """The glyphs of the text object that follows `start` in a content stream."""
+    name = ""
+    run: list[Glyph] = []
+    for array, item in enumerate(TEXT_RE.finditer(data, start, end)):
+        if item.group(0) == b"ET":
+            break
+        if item.group(1) is not None:
+            name = item.group(1).decode()
+            continue
+        for glyph in GLYPH_RE.finditer(item.group(2)):
+            if glyph.group(2) is not None:
+                if run and run[-1][4] == array:
+                    run[-1] = (*run[-1][:3], run[-1][3] + float(glyph.group(2)), array)
                 continue
-            for glyph in GLYPH_RE.finditer(item.group(2)):
-                if glyph.group(2) is not None:
-                    if run:
-                        run[-1] = (*run[-1][:2], run[-1][2] + float(glyph.group(2)))
-                    continue
-                codes, at = glyph.group(1), item.start(2) + glyph.start(1)
-                run += [
-                    (name if font is not None and int(codes[k : k + 4], 16) in font else "", at + k, 0.0)
-                    for k in range(0, len(codes), 4)
-                ]
-        digits = [k for k, (digit, _, _) in enumerate(run) if digit]
-        one_run = bool(digits) and digits == list(range(digits[0], digits[-1] + 1))
-        one_font = len({run[k][0] for k in digits}) == 1
-        unkerned = all(run[k][2] == 0 for k in digits[:-1])
-        ok = one_run and one_font and unkerned
-        yield target, run[digits[0]][0] if ok else "", [run[k][1] for k in digits] if ok else None
+            codes, at = glyph.group(1), item.start(2) + glyph.start(1)
+            run += [(name, int(codes[k : k + 4], 16), at + k, 0.0, array) for k in range(0, len(codes), 4)]
+    return run
+
+
+def _stand_in(
+    run: list[Glyph], count: int, glyphs: dict[str, list[int]], folio: bool
+) -> tuple[str, list[int]] | None:
+    """The stand-in in `run`: its first run of `count` zeros (any digits for a folio, laid out
+    from folio_start) in one glyph array of one font, unkerned, with no digit beside it in that
+    array; its font and where its codes stand. (The text object may go on past the box's own text: WeasyPrint draws
+    right-to-left lines so.)"""
+
+    def digit_beside(k: int, array: int) -> bool:
+        return 0 <= k < len(run) and run[k][4] == array and run[k][1] in glyphs.get(run[k][0], ())
+
+    for k in range(len(run) - count + 1):
+        font, array, zeros = run[k][0], run[k][4], run[k : k + count]
+        if (
+            font in glyphs
+            and all(g[0] == font and g[4] == array for g in zeros)
+            and all(g[1] in glyphs[font][: 10 if folio else 1] for g in zeros)
+            and all(g[3] == 0 for g in zeros[:-1])
+            and not digit_beside(k - 1, array)
+            and not digit_beside(k + count, array)
+        ):
+            return font, [g[2] for g in zeros]
+    return None
 
 
 def write(data: bytes, values: list[str], glyphs: dict[str, list[int]]) -> bytes:
