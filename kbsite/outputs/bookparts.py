@@ -120,10 +120,11 @@ def part_html(html: str, first_page: int, chapter: str | None = None, first_id: 
         rules += f" @top-left {{ content: {text}; }}"
         if first_id.startswith("art-"):
             extra = f"\n#{first_id} > .article-title {{ string-set: article attr(data-running), chapter {text}; }}"
-        else:  # a further sheet of the back matter: set by its first child, a heading (a string
-            # set by a box that goes on over pages is set again on each: first-except hides it)
+        else:
+            # A further sheet of the back matter: its first child (a heading) sets the string. Set
+            # by the section, which goes on over pages, it was set again on each, and first-except
+            # hid the header there.
             extra = f'\n#{first_id} > :first-child {{ string-set: chapter {text}, article ""; }}'
-
     return html.replace("</head>", f"<style>@page :first {{ {rules} }}{extra}</style>\n</head>", 1)
 
 
