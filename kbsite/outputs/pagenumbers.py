@@ -90,7 +90,8 @@ class Book:
         self.ids = [m.group(1) for m in marks]
         bounds = [m.start() for m in marks] + [end]
         self.sheets = [html[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
-        self.sheet_of = {name: i for i, s in enumerate(self.sheets) for name in ID_RE.findall(s)}
+        self.names = [ID_RE.findall(sheet) for sheet in self.sheets]  # the ids in each sheet
+        self.sheet_of = {name: i for i, names in enumerate(self.names) for name in names}
         self.refs = [
             sorted({m.group(1) for t in LINK_RE.findall(s) if (m := HREF_RE.search(t))}) for s in self.sheets
         ]
@@ -283,7 +284,7 @@ class Numberer:
                 first += result[1]
                 continue
             for i in group:
-                pages.update({name: first for name in ID_RE.findall(book.sheets[i])})
+                pages.update(dict.fromkeys(book.names[i], first))
                 first += max(1, round(len(book.sheets[i]) / per_page))
         pages[END] = first - 1
         return pages
@@ -326,8 +327,7 @@ class Numberer:
                 fresh += result is not None
                 results[i] = result or self.store.get(htmls[i])
             guessed, counted = None, True
-            self.rounds["parts"] = self.rounds.get("parts", 0) + 1
-            self.rounds["parts laid out"] = self.rounds.get("parts laid out", 0) + fresh
+            self._count_round(fresh)
             written = [slots for *_, slots in results if slots is not None]
             if len(written) < len(groups):
                 log.info("handbook: a part's page numbers cannot be written in; laying out the parts twice")
@@ -336,15 +336,33 @@ class Numberer:
             actual[END] = sum(r[1] for r in results)
             values, todo = _written(written, [r[1] for r in results], actual)
             if not todo:
-                self.close()  # no worker waits (holding memory) through the join
-                self.store.keep(htmls)
-                self.numbers = actual
-                inside = [bookparts.inside_chapter(book.ids[g[0]]) for g in groups]
-                pdfs = [r[0] for r in results]
-                joined = bookparts.join(pdfs, [set(r[2]) for r in results], inside, values)
-                return joined, actual[END]
+                return self._join(book, groups, htmls, results, actual, values)
             log.info("handbook: %d parts laid out again with more or fewer digits", len(todo))
         return None
+
+    def _count_round(self, laid_out: int) -> None:
+        self.rounds["parts"] = self.rounds.get("parts", 0) + 1
+        self.rounds["parts laid out"] = self.rounds.get("parts laid out", 0) + laid_out
+
+    def _join(
+        self,
+        book: Book,
+        groups: list[list[int]],
+        htmls: list[str],
+        results: list,
+        pages: dict[str, int],
+        values: list[tuple[list[list[str]], dict[str, list[int]]]] | None = None,
+    ) -> tuple[bytes, int]:
+        """The settled parts joined (their stand-ins written in, with `values`), kept in the
+        store, and `pages` kept as the next build's guess; with the workers gone first."""
+        from . import bookparts
+
+        self.close()  # no worker waits (holding memory) through the join
+        self.store.keep(htmls)
+        self.numbers = pages
+        inside = [bookparts.inside_chapter(book.ids[g[0]]) for g in groups]
+        joined = bookparts.join([r[0] for r in results], [set(r[2]) for r in results], inside, values)
+        return joined, sum(r[1] for r in results)
 
     def _in_order(self, todo: list[int], prepare: Callable[[int], str], base: Path):
         """(part, result) for the parts `todo`, laid out in order as stand-ins; a part's HTML is
@@ -399,17 +417,10 @@ class Numberer:
             for i, result in zip(todo, done, strict=True):
                 self.store.put(htmls[i], result)
             results = [r for h in htmls if (r := self.store.get(h)) is not None]
-            self.rounds["parts"] = self.rounds.get("parts", 0) + 1
-            self.rounds["parts laid out"] = self.rounds.get("parts laid out", 0) + len(todo)
+            self._count_round(len(todo))
             actual = bookparts.actual_pages(book.sheet_of, groups, [(c, f) for _, c, f, _ in results])
             if bookparts.settled(book.ids, book.refs, groups, pages, actual):
-                self.close()  # no worker waits (holding memory) through the join
-                self.store.keep(htmls)
-                self.numbers = actual
-                pdfs = [pdf for pdf, _, _, _ in results]
-                inside = [bookparts.inside_chapter(book.ids[g[0]]) for g in groups]
-                joined = bookparts.join(pdfs, [set(found) for _, _, found, _ in results], inside)
-                return joined, sum(c for _, c, _, _ in results)
+                return self._join(book, groups, htmls, results, actual)
             log.info("handbook: page numbers moved in the parts; laying them out again")
             pages = actual
         return None

@@ -74,9 +74,13 @@ def marking(document: Any) -> Iterator[dict[str, list[int]]]:
         return draw_text(stream, textbox, *args, **kwargs)
 
     def all_digits(pdf_, fonts, *args, **kwargs):
+        read: dict[tuple[bytes, int], list[int] | None] = {}  # one font file, several sizes
         for font in fonts.values():
             if not font.bitmap and any(text in DIGITS for text in font.to_unicode.values()):
-                found = _digit_glyphs(font)
+                key = (font.file_content, font.index)
+                if key not in read:
+                    read[key] = _digit_glyphs(font)
+                found = read[key]
                 width = next((font.widths[g] for g in found or () if g in font.widths), None)
                 if found is not None and width is not None:  # else: the stand-ins are not found
                     glyphs[font.hash] = found
